@@ -1,0 +1,43 @@
+# course_tl — `make run` (main job) and `make test` (all tests) set everything up on a fresh machine.
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+# Take torch and torchvision as a matching pair from the package index: ignore a pip config (and find-links)
+# that points at a CPU-only torch wheel, for which no torchvision exists.
+PIP := env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null $(BIN)/pip
+
+.PHONY: install run test test-notebooks test-pytest export readme browser bench clean
+
+$(BIN)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q -e ".[dev]"
+	touch $@
+
+install: $(BIN)/.installed
+
+run: install
+	$(BIN)/course-tl railway
+
+test: install browser test-notebooks test-pytest
+
+test-notebooks: install
+	$(BIN)/nbdev-test --n-workers 2 --timing
+
+test-pytest: install
+	$(BIN)/pytest -q tests
+
+export: install
+	$(BIN)/nbdev-export
+
+readme: install
+	$(BIN)/python tools/readme.py
+
+# Headless Chromium for the slide-deck browser test: installed when we are root on Debian/Ubuntu, else the test skips.
+browser:
+	@bash tools/install_browser.sh || echo "note: no headless Chromium here; the browser test of the slides will be skipped"
+
+bench: install
+	$(BIN)/python bench/railway.py
+
+clean:
+	rm -rf out slides data_cache/generated

@@ -1,0 +1,115 @@
+"Data getters and safe preparation of a user's images: bad inputs and offline behaviour"
+import os, time, zipfile, shutil
+from pathlib import Path
+import pytest
+from PIL import Image
+from course_tl.core import OfflineError, cache_dir, download
+from course_tl.data import (imdb_path, dogs_cats_path, mnist_tiny_path, prepare_images, railway_path, safe_extract,
+                            copy_images, Report, RAIL_CLASSES)
+
+def _imgs(folder, n, color=(200, 10, 10), ext='.jpg'):
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n): Image.new('RGB', (24, 24), color).save(folder/f'img{i}{ext}')
+
+@pytest.fixture
+def user_tiles(tmp_path):
+    src = tmp_path/'tiles'
+    _imgs(src/'01_rail', 4); _imgs(src/'02_no_rail', 3, (10, 10, 200))
+    return src
+
+@pytest.fixture(autouse=True)
+def _cleanup():
+    before = set(cache_dir('generated').iterdir())
+    yield
+    for p in set(cache_dir('generated').iterdir()) - before: shutil.rmtree(p, ignore_errors=True)
+
+def test_embedded_getters():
+    assert (imdb_path()/'texts.csv').stat().st_size > 1_000_000
+    d = dogs_cats_path()
+    assert {p.name for p in (d/'train').iterdir()} == {'cats', 'dogs'}
+    assert len(list((d/'train'/'dogs').glob('*.jpg'))) == 100
+    assert max(Image.open(f).size[0] for f in (d/'valid'/'dogs').glob('*.jpg')) <= 160
+    assert (mnist_tiny_path()/'labels.csv').exists()
+
+def test_full_dogs_cats_from_env(tmp_path, monkeypatch):
+    _imgs(tmp_path/'dogs_cats'/'train'/'cats', 1)
+    monkeypatch.setenv('COURSE_TL_DATA', str(tmp_path))
+    assert dogs_cats_path(full=True) == tmp_path/'dogs_cats'
+
+@pytest.mark.parametrize('call', [lambda: imdb_path(full=True), lambda: dogs_cats_path(full=True),
+                                  lambda: download('https://files.fast.ai/data/examples/mnist_tiny.tgz', 'x', 'do y')])
+def test_offline_download_fails_fast(offline, monkeypatch, call):
+    monkeypatch.delenv('COURSE_TL_DATA', raising=False)
+    t0 = time.time()
+    with pytest.raises(OfflineError) as e: call()
+    assert time.time() - t0 < 5
+    assert 'no network' in str(e.value)
+
+def test_missing_embedded_falls_back_to_download(offline, tmp_path, monkeypatch):
+    monkeypatch.setenv('COURSE_TL_CACHE', str(tmp_path/'empty_cache'))  # like a wheel install: no data_cache
+    with pytest.raises(OfflineError, match='data_cache'): imdb_path()
+
+def test_prepare_folder_keeps_user_files(user_tiles):
+    (user_tiles/'01_rail'/'zero.jpg').touch()
+    (user_tiles/'01_rail'/'broken.png').write_bytes(b'\x89PNG garbage')
+    (user_tiles/'02_no_rail'/'readme.txt').write_text('not an image')
+    (user_tiles/'02_no_rail'/'.DS_Store').write_bytes(b'x')
+    (user_tiles/'.ipynb_checkpoints').mkdir()
+    snapshot = {p: p.read_bytes() for p in user_tiles.rglob('*') if p.is_file()}
+    out = railway_path(user_tiles)
+    assert {p.name: len(list(p.iterdir())) for p in out.iterdir()} == {'01_rail': 4, '02_no_rail': 3}
+    assert {p: p.read_bytes() for p in user_tiles.rglob('*') if p.is_file()} == snapshot
+    reasons = {r for _, r in __import__('json').loads((out.parent/'report.json').read_text())['skipped']}
+    assert {'empty (0 bytes)', 'corrupt image', 'not an image file', 'hidden file'} <= reasons
+
+def test_prepare_is_cached(user_tiles):
+    a = railway_path(user_tiles); b = railway_path(user_tiles)
+    assert a == b
+
+def test_zip_with_top_folder_and_junk(user_tiles, tmp_path):
+    z = tmp_path/'railway_training_compressed.zip'
+    with zipfile.ZipFile(z, 'w') as zf:
+        for f in user_tiles.rglob('*'):
+            if f.is_file(): zf.write(f, f"railway_training/{f.relative_to(user_tiles).as_posix()}")
+        zf.writestr('__MACOSX/railway_training/01_rail/._img0.jpg', 'junk')
+    before = z.read_bytes()
+    out = railway_path(z)
+    assert sorted(p.name for p in out.iterdir()) == list(RAIL_CLASSES)
+    assert z.read_bytes() == before
+
+def test_zip_slip_refused(tmp_path):
+    z = tmp_path/'evil.zip'
+    with zipfile.ZipFile(z, 'w') as zf:
+        zf.writestr('../../outside.txt', 'pwned'); zf.writestr('/etc/abs.txt', 'pwned')
+        zf.writestr('a/../../escape.txt', 'pwned'); zf.writestr('ok/fine.txt', 'ok')
+        link = zipfile.ZipInfo('ok/link'); link.external_attr = (0o120777 << 16); zf.writestr(link, '/etc/passwd')
+    r = safe_extract(z, tmp_path/'x'/'out')
+    assert (tmp_path/'x'/'out'/'ok'/'fine.txt').exists()
+    assert not any(tmp_path.rglob('outside.txt')) and not any(tmp_path.rglob('escape.txt'))
+    assert not (tmp_path/'x'/'out'/'ok'/'link').exists()
+    assert sum(r.startswith('refused') for _, r in r.skipped) == 4
+
+def test_bad_zip(tmp_path):
+    (tmp_path/'notazip.zip').write_text('hello')
+    with pytest.raises(ValueError, match='not a readable zip'): railway_path(tmp_path/'notazip.zip')
+
+def test_missing_source(tmp_path):
+    with pytest.raises(FileNotFoundError, match='does not exist'): railway_path(tmp_path/'nope')
+
+def test_empty_folder(tmp_path):
+    (tmp_path/'empty').mkdir()
+    with pytest.raises(ValueError, match='01_rail'): railway_path(tmp_path/'empty')
+
+def test_single_class(tmp_path):
+    _imgs(tmp_path/'one'/'01_rail', 2); (tmp_path/'one'/'02_no_rail').mkdir()
+    with pytest.raises(ValueError, match='at least two classes'): railway_path(tmp_path/'one')
+
+def test_all_corrupt_class(tmp_path):
+    _imgs(tmp_path/'s'/'01_rail', 2)
+    (tmp_path/'s'/'02_no_rail').mkdir(); (tmp_path/'s'/'02_no_rail'/'x.jpg').write_bytes(b'nope')
+    with pytest.raises(ValueError, match='at least two classes'): railway_path(tmp_path/'s')
+
+def test_generic_classes(tmp_path):
+    _imgs(tmp_path/'pets'/'cats', 2); _imgs(tmp_path/'pets'/'dogs', 2, ext='.png')
+    out = prepare_images(tmp_path/'pets', name='pets', verbose=False)
+    assert sorted(p.name for p in out.iterdir()) == ['cats', 'dogs']
