@@ -6,7 +6,7 @@ Docs: https://course-tl.github.io/course_tl/cli.html.md"""
 
 # %% ../nbs/30_cli.ipynb #f66f9de0
 from __future__ import annotations
-import sys, argparse, importlib, platform
+import sys, argparse, importlib, platform, warnings
 
 # %% auto #0
 __all__ = ['COMMANDS', 'info_lines', 'info_main', 'main']
@@ -58,6 +58,7 @@ def main(argv:list|None=None) -> int:
     cmd, rest = argv[0], argv[1:]
     if cmd not in COMMANDS: print(f"course-tl: unknown command {cmd!r}\n\n{_usage()}", file=sys.stderr); return 2
     mod, fn = COMMANDS[cmd][0].split(':')
+    warnings.filterwarnings('ignore', message='.*torch.jit.script.*', category=FutureWarning)  # raised inside timm on import, not ours
     try: f = getattr(importlib.import_module(mod), fn)
     except (ImportError, AttributeError) as e:
         print(f"course-tl {cmd}: not available in this version ({e})", file=sys.stderr); return 2
