@@ -89,6 +89,7 @@ def deck_notebook(nb, # a notebook (`nbformat` node), left unchanged
                                                        attachments=c.get('attachments', {})))
     for c in cells:
         c.metadata['slideshow'] = {'slide_type': slide_type(c)}
+        c.metadata.pop('execution', None)  # run timings some tools record; nbformat's schema rejects their numbers
         if c.cell_type != 'code' or c.metadata.slideshow.slide_type == 'skip': continue
         d = directives(c.source)
         c.source = strip_directives(c.source)

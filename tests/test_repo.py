@@ -33,3 +33,9 @@ def test_data_cache_is_small():
     tracked = _git('ls-files', 'data_cache').stdout.split()
     assert tracked, 'data_cache is not tracked'
     assert sum((ROOT/f).stat().st_size for f in tracked) < 10_000_000
+
+@pytest.mark.parametrize('nb', sorted((ROOT/'nbs').glob('*.ipynb')), ids=lambda p: p.stem)
+def test_notebook_is_valid(nb):
+    "Every notebook is valid nbformat (nbconvert, the slides and Colab refuse invalid ones)"
+    import nbformat
+    nbformat.validate(nbformat.read(nb, as_version=4))
