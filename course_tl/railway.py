@@ -213,12 +213,14 @@ def transfer_benefits(df:pd.DataFrame, # from `compare_pretrained_scratch`
     out = [f"Better accuracy: after {_epochs(len(p))} the pretrained network gets {ep:.1%} of the validation tiles wrong, "
            f"the one trained from scratch {es:.1%}: {(es - ep)*100:.1f} points fewer errors with pretrained weights."]
     k, ks = _first_epoch(p, best), _first_epoch(s, best)
-    out.append(f"Faster convergence: the pretrained run reached the scratch run's best error ({best:.1%}) " +
-               (f"after {_epochs(k)}; the scratch run needed {_epochs(ks)}." if k else "in none of its epochs."))
+    out.append(f"Faster convergence: the scratch run's best error was {best:.1%} (epoch {ks} of {len(s)}); " +
+               (f"the pretrained run did at least as well after {_epochs(k)} and went on to {p.error_rate.min():.1%}." if k
+                else "the pretrained run never matched it."))
     tp, ts = p.seconds.mean(), s.seconds.mean()
-    cost = f"; reaching {best:.1%} took {p.seconds.iloc[:k].sum():.0f}s pretrained against {s.seconds.iloc[:ks].sum():.0f}s from scratch" if k else ''
+    cost = (f"; everything the scratch run achieved in {s.seconds.sum():.0f}s, the pretrained run matched in {p.seconds.iloc[:k].sum():.0f}s"
+            if k else '')
     out.append(f"Less compute: an epoch took {tp:.1f}s pretrained (the frozen body needs no weight gradients) against "
-               f"{ts:.1f}s from scratch ({ts/tp:.2f}x){cost}.")
+               f"{ts:.1f}s from scratch{cost}.")
     if eff is not None:
         lo = eff.frac.min()
         pl = eff[(eff.run == 'pretrained') & (eff.frac == lo)].iloc[0]
