@@ -17,7 +17,7 @@ __all__ = ['SS', 'GENERATOR', 'NAMES', 'SMALL', 'map_font', 'curve', 'normals', 
            'inside', 'runs', 'Sheet', 'street_plan', 'railway_plan', 'canal_plan', 'block', 'garden_walls', 'terrace',
            'buildings', 'clear_ways', 'hatch', 'compose_ink', 'polyline', 'street_lines', 'hachures', 'draw_railway',
            'draw_canal', 'boundary', 'trees', 'lettering', 'labels', 'smooth_noise', 'stains', 'paper', 'print_ink',
-           'draw_tile', 'tile_file', 'make_railway_tiles', 'contact_sheet']
+           'draw_tile', 'rail_line', 'rail_quadrant', 'tile_file', 'make_railway_tiles', 'contact_sheet']
 
 # %% ../nbs/02_tiles.ipynb #aa9229b2
 @functools.lru_cache(None)
@@ -504,15 +504,21 @@ def print_ink(S:Sheet # a finished sheet
     return Image.fromarray(np.clip(out, 0, 255).astype(np.uint8))
 
 # %% ../nbs/02_tiles.ipynb #095f7d0f
+def _plan_railway(S:Sheet, corner:bool|None) -> dict:
+    "Plan the railway of a new sheet: across the tile, or (one tile in five, or as `corner` says) across a corner only"
+    one_in_five = S.rng.random() < .2  # drawn even when `corner` is given, so the rest of the tile stays the same
+    return railway_plan(S, corner=one_in_five if corner is None else corner)
+
 def draw_tile(rail:bool, # draw a railway on the tile
               size:int=512, # side of the tile in pixels
-              seed:int=0 # the same seed gives the same tile
+              seed:int=0, # the same seed gives the same tile
+              corner:bool|None=None # the railway only crosses a corner (True), crosses the tile (False), or either (None: one in five)
              ) -> Image.Image:
     "An RGB tile in the style of an 1890s OS town plan, with or without a railway"
     if size < 32: raise ValueError(f"A tile must be at least 32 pixels wide, not {size}.")
     S = Sheet(size, seed)
     rng = S.rng
-    if rail: railway_plan(S, corner=rng.random() < .2)
+    if rail: _plan_railway(S, corner)
     if rng.random() < (.2 if rail else .35): canal_plan(S)
     street_plan(S); buildings(S); clear_ways(S); compose_ink(S)
     track = [(S.rail['pts'], S.rail['half'] + 2*S.u)] if rail else []
@@ -524,6 +530,23 @@ def draw_tile(rail:bool, # draw a railway on the tile
     if rng.random() < .3: boundary(S)
     trees(S); labels(S, track)
     return print_ink(S)
+
+# %% ../nbs/02_tiles.ipynb #b08a7080
+def rail_line(size:int=512, # side of the tile in pixels
+              seed:int=0, # the tile's seed, as given to `draw_tile`
+              corner:bool|None=None # as given to `draw_tile`
+             ) -> np.ndarray:
+    "Centre line (points, in tile pixels) of the railway that `draw_tile(True, size, seed, corner)` draws"
+    return _plan_railway(Sheet(size, seed), corner)['pts']/SS
+
+def rail_quadrant(size:int=512, seed:int=0, corner:bool|None=None # as given to `draw_tile`
+                 ) -> int|None:
+    "The quarter of the tile (0 top left, 1 top right, 2 bottom left, 3 bottom right) holding most of the visible railway, or None"
+    p = dense(rail_line(size, seed, corner), 1.)
+    p = p[((p >= 0) & (p < size)).all(1)]
+    if not len(p): return None
+    q = 2*(p[:, 1] >= size/2) + (p[:, 0] >= size/2)
+    return int(np.bincount(q, minlength=4).argmax())
 
 # %% ../nbs/02_tiles.ipynb #da6f3c4a
 def tile_file(i:int, # index of the tile, from 0

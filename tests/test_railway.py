@@ -4,7 +4,6 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-os.environ.setdefault('COURSE_TL_OFFLINE', '1')
 from course_tl.core import cache_dir
 from course_tl.tiles import make_railway_tiles
 from course_tl.railway import compare_pretrained_scratch, railway_dls, resized_tiles
@@ -12,6 +11,14 @@ from course_tl.railway import compare_pretrained_scratch, railway_dls, resized_t
 CLI = [str(Path(sys.executable).parent/'course-tl'), 'railway']
 TINY = dict(arch='efficientnet_lite0', epochs=1, size=32, bs=8, threads=1)  # threads fixed: sums in the same order
 COLUMNS = ['run', 'epoch', 'train_loss', 'valid_loss', 'error_rate', 'seconds']
+
+
+@pytest.fixture(scope='module', autouse=True)
+def offline_module():
+    "This module runs offline; the setting ends with it (set at import, it leaked into every other test module)"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv('COURSE_TL_OFFLINE', '1')
+        yield
 
 
 @pytest.fixture(scope='module')
