@@ -539,14 +539,17 @@ def rail_line(size:int=512, # side of the tile in pixels
     "Centre line (points, in tile pixels) of the railway that `draw_tile(True, size, seed, corner)` draws"
     return _plan_railway(Sheet(size, seed), corner)['pts']/SS
 
+def _line_quarters(size:int, seed:int, corner:bool|None) -> np.ndarray:
+    "The quarter of the tile (0 top left, 1 top right, 2 bottom left, 3 bottom right) of each visible pixel step of the railway's centre line"
+    p = dense(rail_line(size, seed, corner), 1.)
+    p = p[_visible(p, size, 0)]
+    return 2*(p[:, 1] >= size/2) + (p[:, 0] >= size/2)
+
 def rail_quadrant(size:int=512, seed:int=0, corner:bool|None=None # as given to `draw_tile`
                  ) -> int|None:
     "The quarter of the tile (0 top left, 1 top right, 2 bottom left, 3 bottom right) holding most of the visible railway, or None"
-    p = dense(rail_line(size, seed, corner), 1.)
-    p = p[((p >= 0) & (p < size)).all(1)]
-    if not len(p): return None
-    q = 2*(p[:, 1] >= size/2) + (p[:, 0] >= size/2)
-    return int(np.bincount(q, minlength=4).argmax())
+    q = _line_quarters(size, seed, corner)
+    return int(np.bincount(q, minlength=4).argmax()) if len(q) else None
 
 # %% ../nbs/02_tiles.ipynb #da6f3c4a
 def tile_file(i:int, # index of the tile, from 0
