@@ -12,7 +12,7 @@ from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastai.vision.all import (DataBlock, DataLoaders, ImageBlock, CategoryBlock, GrandparentSplitter, Resize, Normalize,
     AffineCoordTfm, Rotate, Zoom, Flip, setup_aug_tfms, aug_transforms, affine_mat, mask_tensor, get_image_files, parent_label,
-    imagenet_stats, PILImage, TensorImage, image2tensor, Learner, ConvLayer, CrossEntropyLossFlat, accuracy, create_body, noop)
+    imagenet_stats, PILImage, TensorImage, image2tensor, Learner, ConvLayer, CrossEntropyLossFlat, accuracy, create_body, noop, BnFreeze)
 from .core import cache_dir, set_seed, is_quick
 from .data import dogs_cats_path, prepare_images, IMAGE_EXTS
 from .models import make_learner, get_arch, pick_arch, imagenet_model
@@ -20,7 +20,7 @@ from .models import make_learner, get_arch, pick_arch, imagenet_model
 # %% auto #0
 __all__ = ['MODES', 'COLUMNS', 'RECIPES', 'dogs_cats_folder', 'dogs_cats_dls', 'shift_mat', 'shear_mat', 'Shift', 'Shear',
            'deck_augs', 'aug_gallery', 'trainable_params', 'snapshot', 'scratch_cnn', 'channels_last', 'scratch_recipe',
-           'pooled_body', 'extract_features', 'features_recipe', 'frozen_recipe', 'later_layers_recipe',
+           'pooled_body', 'extract_features', 'features_recipe', 'frozen_recipe', 'freeze_bn', 'later_layers_recipe',
            'finetune_recipe', 'plain_recipe', 'results_table', 'markdown_table', 'plot_curves', 'run_recipes',
            'dogs_cats_main']
 
@@ -269,30 +269,42 @@ def frozen_recipe(dls:DataLoaders, # augmented image DataLoaders
                   arch:str='efficientnet_lite0', # a key of `course_tl.models.ARCHS`
                   epochs:int=2, # epochs of 1cycle
                   lr:float=2e-3, # peak learning rate
-                  train_bn:bool=True # keep training the body's batch-norm layers (fastai's default)
+                  train_bn:bool=False # also train the body's batch-norm layers (fastai's default); False: freeze them with `BnFreeze`
                  ) -> tuple:
     "Recipe 3: `vision_learner` with its body frozen, the new head trained on augmented batches; returns (row, learner)"
-    learn = make_learner(dls, arch, metrics=accuracy, path=cache_dir(), model_dir='models', train_bn=train_bn)
+    learn = make_learner(dls, arch, metrics=accuracy, path=cache_dir(), model_dir='models', train_bn=train_bn,
+                         cbs=[] if train_bn else [BnFreeze()])
     channels_last(learn.model)
     t = time.perf_counter(); learn.fit_one_cycle(epochs, lr)
     return _row('frozen body + head', learn.model, epochs, time.perf_counter() - t, _acc_curve(learn)), learn
 
 # %% ../nbs/13_dogs_cats.ipynb #10ffa256
+def freeze_bn(learn:Learner) -> Learner:
+    "Keep the body's batch-norm layers frozen, weights and statistics (fastai's `BnFreeze` holds them in eval mode), whatever is unfrozen"
+    for m in learn.model[0].modules():
+        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)): m.requires_grad_(False)
+    if not any(isinstance(c, BnFreeze) for c in learn.cbs): learn.add_cb(BnFreeze())
+    return learn
+
 def later_layers_recipe(learn:Learner, # a learner with a trained head on a frozen body (from `frozen_recipe`)
                         epochs:int=1, # epochs of 1cycle
                         lr:float=3e-4, # peak learning rate (small: these weights are already good)
-                        base:dict|None=None # the row of the stage `learn` comes from
+                        base:dict|None=None, # the row of the stage `learn` comes from
+                        train_bn:bool=False # train the batch-norm layers of what is unfrozen; False: `freeze_bn`
                        ) -> tuple:
     "Recipe 4a: `freeze_to(-2)`, then train the late body and the head; returns (row, learner)"
     learn.freeze_to(-2)
+    if not train_bn: freeze_bn(learn)
     t = time.perf_counter(); learn.fit_one_cycle(epochs, lr)
     return _row('later layers + head', learn.model, epochs, time.perf_counter() - t, _acc_curve(learn), base), learn
 
 # %% ../nbs/13_dogs_cats.ipynb #95f23895
 def _found_lr(learn:Learner, num_it:int=30, plot:bool=False) -> float:
-    "`lr_find`'s valley between 1e-6 and 0.1, kept in 1e-4…1e-3 (1e-4 when too few steps ran for a suggestion)"
-    try: return float(min(max(learn.lr_find(start_lr=1e-6, end_lr=0.1, num_it=num_it, show_plot=plot).valley, 1e-4), 1e-3))
-    except IndexError: return 1e-4
+    "`lr_find` from 1e-6 to 0.1: the larger of its `valley` and `minimum` (a tenth of the best rate) suggestions, kept in 1e-4…1e-3"
+    from fastai.callback.schedule import minimum, valley
+    try: sug = learn.lr_find(start_lr=1e-6, end_lr=0.1, num_it=num_it, show_plot=plot, suggest_funcs=(minimum, valley))
+    except IndexError: return 1e-4  # too few steps ran for a suggestion
+    return float(min(max(sug.valley, sug.minimum, 1e-4), 1e-3))
 
 # %% ../nbs/13_dogs_cats.ipynb #0793eb21
 def finetune_recipe(learn:Learner, # a learner from `later_layers_recipe` (or `frozen_recipe`)
@@ -303,13 +315,15 @@ def finetune_recipe(learn:Learner, # a learner from `later_layers_recipe` (or `f
                     base:dict|None=None, # the row of the stage `learn` comes from
                     start:dict|None=None, # a `state_dict` to start from (to compare schedules from the same point)
                     lr_find_its:int=30, # iterations of `lr_find`
-                    plot:bool=False # show `lr_find`'s plot
+                    plot:bool=False, # show `lr_find`'s plot
+                    train_bn:bool=False # train the body's batch-norm layers too; False: `freeze_bn`
                    ) -> tuple:
     "Recipe 4b: unfreeze, then train all layers with discriminative learning rates; returns (row, learner)"
     if schedule not in ('1cycle', 'sgdr'): raise ValueError(f"schedule must be '1cycle' or 'sgdr', not {schedule!r}")
     if start is not None: learn.model.load_state_dict(start); learn.opt = None
     t = time.perf_counter()
     learn.unfreeze()
+    if not train_bn: freeze_bn(learn)
     if lr is None: lr = _found_lr(learn, lr_find_its, plot)
     lrs = slice(lr/ratio**(len(learn.opt.param_groups)-1), lr)
     if schedule == '1cycle': learn.fit_one_cycle(epochs, lrs)
