@@ -18,7 +18,7 @@ def main(argv=None):
     p.add_argument('--n-valid', type=int, default=500, help='validation photos per class (fixed: first by file name)')
     p.add_argument('--epochs', default='scratch=3,features=10,frozen=1,finetune=2,plain=1', help='epochs per recipe')
     p.add_argument('--lr-find-its', type=int, default=16)
-    p.add_argument('--recipes', default=','.join(('scratch', 'features', 'frozen', 'finetune', 'plain')), help='comma-separated recipes to run (default: all)')
+    p.add_argument('--recipes', help='comma-separated recipes to run (default: all)')
     p.add_argument('--json', help='also write the rows (with curves) to this file')
     a = p.parse_args(argv)
     from course_tl.core import device_name
@@ -28,7 +28,7 @@ def main(argv=None):
     cmd = ' '.join(['.venv/bin/python', 'bench/dogs_cats.py'] + (argv if argv is not None else sys.argv[1:]))
     print(f"Data: {path} | body {a.arch} | {a.size} px | bs {a.bs} | valid {a.n_valid}+{a.n_valid} | epochs {epochs} | {device_name()}", flush=True)
     t = time.perf_counter()
-    rows, _ = run_recipes(path, a.recipes.split(','), a.arch, a.size, a.bs, epochs, n_valid=a.n_valid, lr_find_its=a.lr_find_its)
+    rows, _ = run_recipes(path, a.recipes.split(',') if a.recipes else RECIPES, a.arch, a.size, a.bs, epochs, n_valid=a.n_valid, lr_find_its=a.lr_find_its)
     wall = time.perf_counter() - t
     print(f"\n## Dogs vs cats: transfer recipes ({a.arch}, {a.size} px, 2000 training photos, {2*a.n_valid} validation photos)\n")
     print(markdown_table(rows))

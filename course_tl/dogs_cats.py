@@ -12,7 +12,7 @@ from pathlib import Path
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastai.vision.all import (DataBlock, DataLoaders, ImageBlock, CategoryBlock, GrandparentSplitter, Resize, Normalize,
     AffineCoordTfm, Rotate, Zoom, Flip, setup_aug_tfms, aug_transforms, affine_mat, mask_tensor, get_image_files, parent_label,
-    imagenet_stats, PILImage, TensorImage, image2tensor, Learner, ConvLayer, CrossEntropyLossFlat, accuracy, create_body, noop, BnFreeze)
+    imagenet_stats, PILImage, TensorImage, image2tensor, Learner, ConvLayer, CrossEntropyLossFlat, accuracy, create_body, noop, BnFreeze, bn_types)
 from .core import cache_dir, set_seed, is_quick
 from .data import dogs_cats_path, prepare_images, IMAGE_EXTS
 from .models import make_learner, get_arch, pick_arch, imagenet_model
@@ -20,7 +20,7 @@ from .models import make_learner, get_arch, pick_arch, imagenet_model
 # %% auto #0
 __all__ = ['MODES', 'COLUMNS', 'RECIPES', 'dogs_cats_folder', 'dogs_cats_dls', 'shift_mat', 'shear_mat', 'Shift', 'Shear',
            'deck_augs', 'aug_gallery', 'trainable_params', 'snapshot', 'scratch_cnn', 'channels_last', 'scratch_recipe',
-           'pooled_body', 'extract_features', 'features_recipe', 'frozen_recipe', 'freeze_bn', 'later_layers_recipe',
+           'pooled_body', 'extract_features', 'features_recipe', 'freeze_bn', 'frozen_recipe', 'later_layers_recipe',
            'finetune_recipe', 'plain_recipe', 'results_table', 'markdown_table', 'plot_curves', 'run_recipes',
            'dogs_cats_main']
 
@@ -265,6 +265,13 @@ def features_recipe(dls:DataLoaders, # image DataLoaders, without augmentation
     return _row('feature extraction + head', head, epochs, time.perf_counter() - t, _acc_curve(hl)), learn
 
 # %% ../nbs/13_dogs_cats.ipynb #8a500ba6
+def freeze_bn(learn:Learner) -> Learner:
+    "Keep the body's batch-norm layers frozen, weights and statistics (fastai's `BnFreeze` holds them in eval mode), whatever is unfrozen"
+    for m in learn.model[0].modules():
+        if isinstance(m, bn_types): m.requires_grad_(False)
+    if not any(isinstance(c, BnFreeze) for c in learn.cbs): learn.add_cb(BnFreeze())
+    return learn
+
 def frozen_recipe(dls:DataLoaders, # augmented image DataLoaders
                   arch:str='efficientnet_lite0', # a key of `course_tl.models.ARCHS`
                   epochs:int=2, # epochs of 1cycle
@@ -272,20 +279,13 @@ def frozen_recipe(dls:DataLoaders, # augmented image DataLoaders
                   train_bn:bool=False # also train the body's batch-norm layers (fastai's default); False: freeze them with `BnFreeze`
                  ) -> tuple:
     "Recipe 3: `vision_learner` with its body frozen, the new head trained on augmented batches; returns (row, learner)"
-    learn = make_learner(dls, arch, metrics=accuracy, path=cache_dir(), model_dir='models', train_bn=train_bn,
-                         cbs=[] if train_bn else [BnFreeze()])
+    learn = make_learner(dls, arch, metrics=accuracy, path=cache_dir(), model_dir='models', train_bn=train_bn)
+    if not train_bn: freeze_bn(learn)
     channels_last(learn.model)
     t = time.perf_counter(); learn.fit_one_cycle(epochs, lr)
     return _row('frozen body + head', learn.model, epochs, time.perf_counter() - t, _acc_curve(learn)), learn
 
 # %% ../nbs/13_dogs_cats.ipynb #10ffa256
-def freeze_bn(learn:Learner) -> Learner:
-    "Keep the body's batch-norm layers frozen, weights and statistics (fastai's `BnFreeze` holds them in eval mode), whatever is unfrozen"
-    for m in learn.model[0].modules():
-        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d)): m.requires_grad_(False)
-    if not any(isinstance(c, BnFreeze) for c in learn.cbs): learn.add_cb(BnFreeze())
-    return learn
-
 def later_layers_recipe(learn:Learner, # a learner with a trained head on a frozen body (from `frozen_recipe`)
                         epochs:int=1, # epochs of 1cycle
                         lr:float=3e-4, # peak learning rate (small: these weights are already good)
