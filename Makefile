@@ -16,7 +16,7 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 run: install
-	$(BIN)/course-tl railway
+	$(BIN)/course-tl railway --full
 
 test: install browser test-notebooks test-pytest
 

@@ -4,8 +4,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 from course_tl.core import OfflineError, cache_dir, download
-from course_tl.data import (imdb_path, dogs_cats_path, mnist_tiny_path, prepare_images, railway_path, safe_extract,
-                            copy_images, Report, RAIL_CLASSES)
+from course_tl.data import imdb_path, dogs_cats_path, mnist_tiny_path, prepare_images, safe_extract, copy_images, Report
+from course_tl.tiles import railway_path, RAIL_CLASSES
 
 def _imgs(folder, n, color=(200, 10, 10), ext='.jpg'):
     folder.mkdir(parents=True, exist_ok=True)
@@ -62,9 +62,23 @@ def test_prepare_folder_keeps_user_files(user_tiles):
     reasons = {r for _, r in __import__('json').loads((out.parent/'report.json').read_text())['skipped']}
     assert {'empty (0 bytes)', 'corrupt image', 'not an image file', 'hidden file'} <= reasons
 
-def test_prepare_is_cached(user_tiles):
-    a = railway_path(user_tiles); b = railway_path(user_tiles)
-    assert a == b
+def test_prepare_is_cached(user_tiles, monkeypatch):
+    "The second call finds the prepared copy: the copying work must not run again"
+    import course_tl.data as D
+    a = railway_path(user_tiles)
+    def again(*args, **kwargs): raise AssertionError('prepared twice')
+    monkeypatch.setattr(D, 'copy_images', again); monkeypatch.setattr(D, 'safe_extract', again)
+    assert railway_path(user_tiles) == a
+    (user_tiles/'01_rail'/'new.jpg').write_bytes((user_tiles/'01_rail'/'img0.jpg').read_bytes())
+    os.utime(user_tiles, ns=(time.time_ns(), time.time_ns() + 10**9))   # the folder changed: prepared again
+    with pytest.raises(AssertionError, match='prepared twice'): railway_path(user_tiles)
+
+def test_refusals_are_reported_when_a_later_check_fails(tmp_path):
+    z = tmp_path/'hostile.zip'
+    with zipfile.ZipFile(z, 'w') as zf:
+        zf.writestr('../../evil.jpg', 'x'); zf.writestr('01_rail/link', 'x'); zf.writestr('__MACOSX/._a.jpg', 'x')
+    with pytest.raises(ValueError) as e: railway_path(z)
+    assert 'zip-slip' in str(e.value) and '01_rail' in str(e.value) and not any(tmp_path.rglob('evil.jpg'))
 
 def test_zip_with_top_folder_and_junk(user_tiles, tmp_path):
     z = tmp_path/'railway_training_compressed.zip'

@@ -1,5 +1,5 @@
 "The repository's own promises: notebooks and module in sync, README from index.ipynb, small data_cache, nbdev 3 config"
-import subprocess, sys, shutil, tomllib
+import re, subprocess, sys, shutil, tomllib
 from pathlib import Path
 import pytest
 
@@ -12,12 +12,39 @@ def test_nbdev3_config():
     cfg = tomllib.loads((ROOT/'pyproject.toml').read_text())
     assert 'nbdev' in cfg['tool'] and not (ROOT/'settings.ini').exists()
 
-@pytest.mark.skipif(not (ROOT/'.git').exists() or not shutil.which('git'), reason='not a git checkout')
-def test_export_leaves_no_diff():
-    before = _git('status', '--porcelain', '--', 'course_tl').stdout
-    subprocess.run([str(Path(sys.executable).parent/'nbdev-export')], cwd=ROOT, check=True, timeout=120)
-    assert _git('status', '--porcelain', '--', 'course_tl').stdout == before
-    assert _git('diff', '--stat', 'HEAD', '--', 'course_tl').stdout == '', 'course_tl/ differs from nbs/: run nbdev-export and commit'
+def test_export_leaves_no_diff(tmp_path):
+    "nbdev-export, run on a copy of the checkout (never rewriting it), writes exactly the modules that are here"
+    for p in ('nbs', 'course_tl'): shutil.copytree(ROOT/p, tmp_path/p, ignore=shutil.ignore_patterns('__pycache__', '.ipynb_checkpoints'))
+    shutil.copy(ROOT/'pyproject.toml', tmp_path)
+    for f in (tmp_path/'course_tl').glob('*.py'):
+        if f.name != '__init__.py': f.unlink()
+    subprocess.run([str(Path(sys.executable).parent/'nbdev-export')], cwd=tmp_path, check=True, timeout=120, capture_output=True)
+    made = {f.name: f.read_text() for f in (tmp_path/'course_tl').glob('*.py')}
+    here = {f.name: f.read_text() for f in (ROOT/'course_tl').glob('*.py')}
+    assert sorted(made) == sorted(here), 'modules without a notebook, or notebooks whose module is missing: run nbdev-export'
+    assert [n for n in made if made[n] != here[n]] == [], 'course_tl/ differs from nbs/: run nbdev-export and commit'
+
+def _library_notebooks():
+    return [(nb, re.search(r'^#\|\s*default_exp\s+(\S+)', nb.read_text().replace('\\n', '\n'), re.M)) for nb in sorted((ROOT/'nbs').glob('*.ipynb'))]
+
+def test_notebook_name_is_module_name():
+    "Library notebooks are named like their module (nbs/05_text.ipynb exports course_tl.text); lessons (1x) export nothing"
+    for nb, m in _library_notebooks():
+        if nb.stem == 'index': continue
+        if nb.stem.startswith('1'): assert m is None, f'{nb.name}: a lesson must not export'
+        else:
+            assert m, f'{nb.name}: a library notebook starts with #| default_exp'
+            assert nb.stem.split('_', 1)[1] == m.group(1), f'{nb.name} exports course_tl.{m.group(1)}'
+
+def test_no_import_cycle():
+    "The modules import each other in one direction only"
+    mods = {f.stem: f.read_text() for f in (ROOT/'course_tl').glob('*.py') if not f.stem.startswith('_')}
+    deps = {m: {d for d in re.findall(r'(?:from|import)\s+(?:course_tl\.|\.)(\w+)', src) if d in mods and d != m} for m, src in mods.items()}
+    def reach(m, seen):
+        for d in deps[m]:
+            assert d not in seen, f'import cycle: {" -> ".join(seen + [d])}'
+            reach(d, seen + [d])
+    for m in deps: reach(m, [m])
 
 def test_readme_made_from_index():
     r = subprocess.run([sys.executable, 'tools/readme.py', '--check'], cwd=ROOT, capture_output=True, text=True)

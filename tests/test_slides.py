@@ -7,7 +7,8 @@ import base64, hashlib, io, json, os, re, select, shutil, subprocess, sys, time
 from pathlib import Path
 import nbformat, pytest
 from course_tl import slides
-from course_tl.slides import notebook_to_deck, deck_remote_urls, slides_main, reveal_dir, npm_fetch, REVEAL_VERSION
+from course_tl.slides import notebook_to_deck, deck_remote_urls, reveal_dir, npm_fetch, REVEAL_VERSION
+from course_tl.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 INTRO = ROOT/'nbs'/'10_functions_learn_weights.ipynb'
@@ -185,17 +186,22 @@ def test_cli_bad_input(cli, tmp_path):
     assert (tmp_path/'notes.txt').read_text() == 'hello'
 
 def test_bad_arguments(tmp_path, capsys):
-    assert slides_main([str(INTRO), '--theme', 'nope', '--out', str(tmp_path)]) == 1
+    assert main(['slides', INTRO, '--theme', 'nope', '--out', tmp_path]) == 1
     assert 'No reveal.js theme' in capsys.readouterr().err
-    with pytest.raises(SystemExit) as e: slides_main([])
-    assert e.value.code == 2 and 'usage: course-tl slides' in capsys.readouterr().err
+    assert main(['slides']) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith('course-tl slides: error:') and 'at least one notebook' in err[0]
+
+def test_help_comes_from_the_docments(capsys):
+    with pytest.raises(SystemExit) as e: main(['slides', '--help'])
+    out = capsys.readouterr().out
+    assert e.value.code == 0 and out.startswith('usage: course-tl slides')
+    assert 'folder for the decks, with reveal.js copied beside them' in out and '--theme' in out
 
 def test_no_reveal_anywhere_offline_fails_fast_and_clearly(monkeypatch, tmp_path, capsys, offline):
     monkeypatch.setenv('COURSE_TL_CACHE', str(tmp_path/'cache'))
     monkeypatch.setattr(slides, '_pip_static', lambda pkg, sub: None)   # as if sphinx-revealjs were not installed
-    t0 = time.time()
-    assert slides_main([str(INTRO), '--out', str(tmp_path/'out')]) == 1
-    assert time.time() - t0 < 40
+    assert main(['slides', INTRO, '--out', tmp_path/'out']) == 1
     err = capsys.readouterr().err
     assert 'pip install sphinx-revealjs' in err and 'npm' in err
     with pytest.raises(FileNotFoundError): reveal_dir()
