@@ -20,3 +20,34 @@ def cli():
         e = {**os.environ, **(env or {})}
         return subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True, timeout=timeout, env=e, cwd=ROOT)
     return run
+
+SHARED = ROOT.parent/'shared'/'data'
+IMDB_CAP = 40  # reviews kept per folder (train/neg, train/pos, test/neg, test/pos, unsup) of the real archive
+
+@pytest.fixture(scope='session')
+def full_imdb():
+    """fastai's full IMDB layout where `untar_data(URLs.IMDB)` looks for it (the course's cache as fastai's base), made
+    from the development copy `../shared/data/imdb.tgz` with the course's safe extraction, capped at IMDB_CAP reviews
+    per folder so tokenizing it takes seconds. The library's own call, `imdb_path(full=True)`, then finds it offline."""
+    import re, shutil
+    from fastai.data.external import URLs
+    from course_tl.core import fastai_data_path
+    from course_tl.data import safe_extract
+    tgz = SHARED/'imdb.tgz'
+    if not tgz.is_file(): pytest.skip(f'{tgz} is not here (the development copy of the full IMDB)')
+    dest = fastai_data_path(URLs.IMDB)
+    mark = dest/'.course_tl_test_copy'
+    if mark.exists() and mark.read_text() == str(IMDB_CAP): return dest
+    if dest.exists() and not mark.exists(): return dest   # a real download: use it as it is
+    seen = {}
+    def keep(name):
+        m = re.fullmatch(r'imdb/(train/neg|train/pos|test/neg|test/pos|unsup)/[^/]+\.txt', name)
+        if not m: return name == 'imdb/README'
+        seen[m.group(1)] = seen.get(m.group(1), 0) + 1
+        return seen[m.group(1)] <= IMDB_CAP
+    tmp = dest.with_name(dest.name + '.tmp'); shutil.rmtree(tmp, ignore_errors=True)
+    safe_extract(tgz, tmp, keep=keep)
+    shutil.rmtree(dest, ignore_errors=True); shutil.rmtree(dest.with_name(dest.name + '_tok'), ignore_errors=True)
+    (tmp/'imdb').rename(dest); tmp.rmdir()
+    mark.write_text(str(IMDB_CAP))
+    return dest

@@ -1,0 +1,33 @@
+"""Full mode's IMDB data path, exercised offline: the lesson's own `untar_data(URLs.IMDB)` (through `imdb_path(full=True)`)
+finds the dataset where fastai's downloader keeps it, and fastai's folder DataLoaders read the real layout
+(`train`/`test`/`unsup`), on a capped copy of the real archive (see the `full_imdb` fixture)."""
+from functools import partial
+import pytest
+from course_tl.data import imdb_path
+
+
+def test_untar_data_finds_it_offline(full_imdb, offline):
+    p = imdb_path(full=True)
+    assert p == full_imdb
+    assert {'train', 'test', 'unsup'} <= {d.name for d in p.iterdir()}
+    assert {d.name for d in (p/'train').iterdir() if d.is_dir()} == {'neg', 'pos'}
+
+
+def test_classifier_dataloaders_on_the_real_layout(full_imdb, offline):
+    from fastai.text.all import TextDataLoaders
+    dls = TextDataLoaders.from_folder(imdb_path(full=True), valid='test', bs=8, seq_len=72, max_vocab=2000, num_workers=0)
+    assert list(dls.vocab[1]) == ['neg', 'pos']
+    assert len(dls.train_ds) == 80 and len(dls.valid_ds) == 80          # train/{neg,pos} and test/{neg,pos}, 40 each
+    x, y = dls.one_batch()
+    assert x.shape[0] == 8 and set(y.tolist()) <= {0, 1}
+
+
+def test_language_model_dataloaders_read_unsup_too(full_imdb, offline):
+    from fastai.text.all import DataBlock, TextBlock, RandomSplitter, get_text_files
+    path = imdb_path(full=True)
+    get = partial(get_text_files, folders=['train', 'test', 'unsup'])
+    assert len(get(path)) == 200
+    dls = DataBlock(blocks=TextBlock.from_folder(path, is_lm=True, max_vocab=2000), get_items=get,
+                    splitter=RandomSplitter(0.1, seed=42)).dataloaders(path, bs=8, seq_len=72, num_workers=0)
+    x, y = dls.one_batch()
+    assert x.shape == (8, 72) and (x[:, 1:] == y[:, :-1]).all()    # the next word is the target
