@@ -38,8 +38,9 @@ def test_full_dogs_cats_from_env(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize('call', [lambda: imdb_path(full=True), lambda: dogs_cats_path(full=True),
                                   lambda: download('https://files.fast.ai/data/examples/mnist_tiny.tgz', 'x', 'do y')])
-def test_offline_download_fails_fast(offline, monkeypatch, call):
+def test_offline_download_fails_fast(offline, monkeypatch, call, tmp_path):
     monkeypatch.delenv('COURSE_TL_DATA', raising=False)
+    monkeypatch.setenv('COURSE_TL_CACHE', str(tmp_path/'cache'))   # nothing downloaded yet (the full_imdb fixture may have staged IMDB)
     t0 = time.time()
     with pytest.raises(OfflineError) as e: call()
     assert time.time() - t0 < 5

@@ -26,8 +26,9 @@ def test_installed_wheel_finds_them_outside_the_checkout(wheel, tmp_path, offlin
     "Install the wheel alone into a fresh prefix (its dependencies come from this environment), run from elsewhere, offline"
     prefix = tmp_path/'venv'
     subprocess.run([sys.executable, '-m', 'venv', '--without-pip', str(prefix)], check=True)
-    subprocess.run([sys.executable, '-m', 'pip', 'install', '-q', '--no-deps', '--prefix', str(prefix), str(wheel)], check=True,
-                   env=dict(os.environ, PIP_CONFIG_FILE=os.devnull), timeout=300)
+    # `--python`: pip installs into that environment, and leaves this one (and its editable course_tl) alone
+    subprocess.run([sys.executable, '-m', 'pip', '--python', str(prefix/'bin'/'python'), 'install', '-q', '--no-deps', str(wheel)],
+                   check=True, env=dict(os.environ, PIP_CONFIG_FILE=os.devnull), timeout=300)
     deps = sysconfig.get_paths()['purelib']   # this environment's packages (its editable course_tl is not importable from here)
     code = ("import course_tl, course_tl.data as d; print(course_tl.__file__); print(d.imdb_path()); print(d.dogs_cats_path()); "
             "print(d.mnist_tiny_path())")
@@ -39,3 +40,4 @@ def test_installed_wheel_finds_them_outside_the_checkout(wheel, tmp_path, offlin
     shipped = prefix/'share'/'course_tl'/'data_cache'
     assert Path(imdb) == shipped/'imdb_sample' and (Path(imdb)/'texts.csv').stat().st_size > 1_000_000
     assert Path(dogs) == shipped/'dogs_cats' and Path(mnist) == shipped/'mnist_tiny'
+    import course_tl; assert Path(course_tl.__file__).resolve().parent == ROOT/'course_tl', 'this environment keeps its own course_tl'
