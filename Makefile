@@ -10,7 +10,7 @@ PIP := env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null $(BIN)/pip
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -q -e ".[dev]"
+	$(PIP) install -q -e ".[dev,slides]"
 	touch $@
 
 install: $(BIN)/.installed
