@@ -25,7 +25,11 @@ def test_export_leaves_no_diff(tmp_path):
     assert [n for n in made if made[n] != here[n]] == [], 'course_tl/ differs from nbs/: run nbdev-export and commit'
 
 def _library_notebooks():
-    return [(nb, re.search(r'^#\|\s*default_exp\s+(\S+)', nb.read_text().replace('\\n', '\n'), re.M)) for nb in sorted((ROOT/'nbs').glob('*.ipynb'))]
+    import nbformat
+    def exp(nb):
+        src = '\n'.join(c.source for c in nbformat.read(nb, as_version=4).cells if c.cell_type == 'code')
+        return re.search(r'^#\|\s*default_exp\s+(\S+)', src, re.M)
+    return [(nb, exp(nb)) for nb in sorted((ROOT/'nbs').glob('*.ipynb'))]
 
 def test_notebook_name_is_module_name():
     "Library notebooks are named like their module (nbs/05_text.ipynb exports course_tl.text); lessons (1x) export nothing"
