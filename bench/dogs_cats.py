@@ -6,8 +6,7 @@ Validation: a fixed subset of the 2000 validation photos, the first 500 cats and
 Goals on a 2-core CPU: fine-tuned >= 97%, feature extraction >= 95%, scratch reported beside them; about 35 minutes in all
 (224 px, EfficientNet-Lite0's own resolution: at 160 px and batches of 64 one frozen epoch is only 31 steps, and fine-tuning ended at 93%).
 """
-import argparse, json, os, sys, time
-from pathlib import Path
+import argparse, os, sys, time
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -21,8 +20,8 @@ def main(argv=None):
     p.add_argument('--recipes', help='comma-separated recipes to run (default: all)')
     p.add_argument('--json', help='also write the rows (with curves) to this file')
     a = p.parse_args(argv)
-    from course_tl.core import device_name
-    from course_tl.dogs_cats import dogs_cats_folder, run_recipes, markdown_table, RECIPES
+    from course_tl.core import device_name, write_json
+    from course_tl.recipes import dogs_cats_folder, run_recipes, markdown_table, RECIPES
     path = dogs_cats_folder(a.data, full=True)
     epochs = {k: int(v) for k, v in (kv.split('=') for kv in a.epochs.split(','))}
     cmd = ' '.join(['.venv/bin/python', 'bench/dogs_cats.py'] + (argv if argv is not None else sys.argv[1:]))
@@ -38,7 +37,7 @@ def main(argv=None):
     goals = {'fine-tuned (1cycle)': 0.97, 'feature extraction + head': 0.95}
     for k, g in goals.items():
         if k in by: print(f"Goal {k} >= {g:.0%}: {'met' if by[k] >= g else 'NOT met'} ({by[k]:.1%})")
-    if a.json: Path(a.json).write_text(json.dumps(dict(rows=rows, wall_s=wall, command=cmd), indent=1))
+    if a.json: write_json(a.json, dict(rows=rows, wall_s=wall, command=cmd))
     return 0
 
 if __name__ == '__main__': sys.exit(main())

@@ -1,24 +1,25 @@
-"""Benchmark: the seed's data pipeline against the railway lesson's, on the same tiles, network, epochs and seed.
+"""Benchmark: the original notebook's data pipeline against the railway lesson's, on the same tiles, network, epochs, seed and threads.
 
-    python bench/railway.py                       # the pretrained run, 5 epochs, the lesson's network (~5-10 min on 2 cores)
-    python bench/railway.py --runs pretrained,scratch   # both runs (twice as long)
+    python bench/railway.py                       # both runs, 5 epochs each way, the lesson's network (~10-15 min on 2 quiet cores)
     python bench/railway.py --runs pretrained --epochs 3
-    python bench/railway.py --ablation            # also: num_workers 0/1/2, channels-last on/off, 1 vs 2 threads (1 epoch each)
+    python bench/railway.py --epochs 1            # a smoke test of the script
+    python bench/railway.py --ablation            # also: one setting of the lesson pipeline changed at a time (1 epoch each)
 
 Seed-style pipeline: `ImageDataLoaders` with `Resize(128)` as item transform on the scan-size (512 px JPEG) generated tiles,
 fastai's default `num_workers` (one per core), a plain `vision_learner` (contiguous fp32). Its file list is sorted (otherwise
 exactly `from_folder`) so that both pipelines split off the same 127 validation tiles.
-Lesson pipeline: `course_tl.railway` — tiles shrunk once into the cache (JPEG draft mode), `num_workers=0`, channels-last,
-1 or all torch threads (`fastest_threads`: whichever runs a small convolution faster right now).
-Both train with `fit_one_cycle(epochs)` under the same seed (same split, same head init, same batch order).
+Lesson pipeline: `course_tl.compare` — tiles shrunk once into the cache (JPEG draft mode) and decoded once into memory
+(`MemoryTiles`, `TileCrop`: the same crops as `Resize`), `num_workers=0`, channels-last activations.
+Both train with `train_run` — `fit_one_cycle(epochs)` under the same seed (same split, same head init, same batch order) — on the
+same fixed number of torch threads (`--threads`, default `DEFAULT_THREADS`: one per core). Nothing is chosen by timing.
 
 The FLOP bound: forward FLOPs of the network on one 128 px image counted with `torch.utils.flop_counter.FlopCounterMode`,
 x3 for a training step (forward + backward; the frozen pretrained run skips the body's weight gradients, nearer x2, so its
-"% of bound" flatters it);
-the CPU's peak is the best sustained fp32 `torch.mm` rate (2048 x 2048) on 1 thread and on all cores, whichever is higher.
+"% of bound" flatters it); the CPU's peak is the best sustained fp32 `torch.mm` rate (2048 x 2048) on the same threads.
 bound = peak / (3 x forward FLOPs) training images per second. Epoch times include validation, so the measured training
 rate (training tiles / epoch seconds) is slightly pessimistic. Wall seconds are what a user waits; CPU seconds (this process
-and its finished DataLoader workers) are printed too, as they depend less on other jobs sharing the machine.
+and its finished DataLoader workers) are printed too, as they depend less on other jobs sharing the machine. Run it alone:
+other jobs on the cores make every number wrong (and hurt the pipeline with worker processes most).
 """
 import argparse, os, resource, sys, tempfile, time, warnings
 from pathlib import Path
@@ -26,23 +27,22 @@ warnings.filterwarnings('ignore')
 import torch
 from fastai.vision.all import (Callback, ImageDataLoaders, Resize, Normalize, imagenet_stats, get_image_files, parent_label,
                                create_vision_model)
-from course_tl.core import device_name
-from course_tl.data import railway_path
+from course_tl.core import device_name, num_threads, DEFAULT_THREADS, recorder_table
+from course_tl.tiles import railway_path
 from course_tl.models import pick_arch
-from course_tl.railway import resized_tiles, shrink_image, railway_dls, train_run, run_frame, RUNS, _ALL_THREADS
+from course_tl.compare import resized_tiles, shrink_image, railway_dls, train_run, RUNS
 
 
 def peak_gflops(threads:int, n:int=2048, reps:int=10, tries:int=3) -> float:
     "Best sustained fp32 matrix-multiply rate of this CPU (GFLOP/s) on `threads` torch threads"
-    old = torch.get_num_threads(); torch.set_num_threads(threads)
-    a, b = torch.randn(n, n), torch.randn(n, n)
-    a @ b
-    best = 0.
-    for _ in range(tries):
-        t = time.perf_counter()
-        for _ in range(reps): a @ b
-        best = max(best, 2*n**3*reps/(time.perf_counter() - t)/1e9)
-    torch.set_num_threads(old)
+    with num_threads(threads):
+        a, b = torch.randn(n, n), torch.randn(n, n)
+        a @ b
+        best = 0.
+        for _ in range(tries):
+            t = time.perf_counter()
+            for _ in range(reps): a @ b
+            best = max(best, 2*n**3*reps/(time.perf_counter() - t)/1e9)
     return best
 
 
@@ -60,21 +60,18 @@ class CPUTimer(Callback):
     def before_fit(self): self.cpu = []
     def _now(self): return sum(getattr(resource.getrusage(w), f) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
                                for f in ('ru_utime', 'ru_stime'))
-    def before_epoch(self): self.t0 = self._now()
-    def after_epoch(self): self.cpu.append(self._now() - self.t0)
+    def before_train(self): self.t0 = self._now()
+    def after_epoch(self):
+        if getattr(self, 't0', None) is None: return
+        self.cpu.append(self._now() - self.t0); self.t0 = None
 
 
 def seed_dls(path, size=128, bs=64, seed=42, num_workers=None):
-    "The seed's DataLoaders: Resize(size) on every (large) tile in every epoch, fastai's default workers"
+    "The original notebook's DataLoaders: Resize(size) on every (large) tile in every epoch, fastai's default workers"
     files = sorted(get_image_files(path))
     kw = {} if num_workers is None else dict(num_workers=num_workers)
     return ImageDataLoaders.from_path_func(path, files, parent_label, valid_pct=0.2, seed=seed, item_tfms=Resize(size), bs=bs,
                                            batch_tfms=Normalize.from_stats(*imagenet_stats), **kw)
-
-
-def seed_run(dls, arch, pretrained, epochs, seed):
-    "The seed's training: vision_learner, fit_one_cycle(epochs), torch's default threads, no channels-last (the timers only measure)"
-    return train_run(dls, arch, pretrained, epochs, None, seed, channels_last=False, cbs=[CPUTimer()], threads=_ALL_THREADS)
 
 
 def summarise(df, n_train, cpu):
@@ -83,31 +80,31 @@ def summarise(df, n_train, cpu):
     return s, df.error_rate.iloc[-1], n_train/s, sum(cpu)/len(cpu)
 
 
-def ablation(big, small, arch, seed):
+def ablation(big, small, arch, seed, threads):
     "One pretrained epoch of the lesson pipeline with one setting changed at a time"
-    rows = []
-    def one(name, dls, channels_last=True, threads=None):
-        learn = train_run(dls, arch, True, 1, None, seed, channels_last=channels_last, cbs=[CPUTimer()], threads=threads)
-        rows.append((name, learn.threads, learn.epoch_timer.seconds[0], learn.cpu_timer.cpu[0]))
-        print("| " + " | ".join(f"{v:.1f}" if isinstance(v, float) else str(v) for v in rows[-1]) + " |", flush=True)
-    for w in (0, 1, 2): one(f"lesson, num_workers={w}", railway_dls(small, num_workers=w))
-    for k in sorted({1, _ALL_THREADS}): one(f"lesson, threads={k}", railway_dls(small), threads=k)
+    def one(name, dls, channels_last=True, th=threads):
+        learn = train_run(dls, arch, True, 1, None, seed, channels_last=channels_last, cbs=[CPUTimer()], threads=th)
+        print(f"| {name} | {learn.threads} | {learn.epoch_timer.seconds[0]:.1f} | {learn.cpu_timer.cpu[0]:.1f} |", flush=True)
+    one("lesson", railway_dls(small))
+    one("lesson, PNG decoded per item each epoch (in_memory=False)", railway_dls(small, in_memory=False))
+    for w in (1, 2): one(f"lesson, num_workers={w}", railway_dls(small, num_workers=w))
+    for k in sorted({1, DEFAULT_THREADS} - {threads}): one(f"lesson, threads={k}", railway_dls(small), th=k)
     one("lesson, contiguous (no channels-last)", railway_dls(small), channels_last=False)
-    one("lesson, bs 32", railway_dls(small, bs=32))
-    one("lesson but 512 px JPEGs + Resize(128) each epoch", seed_dls(big, num_workers=0))
-    return rows
+    one("lesson but 512 px JPEGs + Resize(128) each epoch, 0 workers", seed_dls(big, num_workers=0))
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     p.add_argument('--arch', help='network (default: pick_arch("resnet18"))')
     p.add_argument('--epochs', type=int, default=5)
-    p.add_argument('--runs', default='pretrained', help='comma-separated: pretrained, scratch (default pretrained: the seed pipeline is slow)')
+    p.add_argument('--runs', default='pretrained,scratch', help='comma-separated: pretrained, scratch (default: both)')
     p.add_argument('--seed', type=int, default=42)
+    p.add_argument('--threads', type=int, default=DEFAULT_THREADS, help=f'torch threads for every run (default {DEFAULT_THREADS}: one per core)')
     p.add_argument('--ablation', action='store_true', help='also time single settings (1 epoch each)')
     a = p.parse_args(argv)
     runs = [r for r in a.runs.split(',') if r]
     if not set(runs) <= set(RUNS): p.error(f"--runs: choose from {', '.join(RUNS)}")
+    if a.epochs < 1 or a.threads < 1: p.error("--epochs and --threads must be at least 1")
     t_start = time.perf_counter()
     arch = a.arch or pick_arch('resnet18')
     print(f"device: {device_name()} | torch {torch.__version__} | load average {os.getloadavg()[0]:.1f} (1 min)", flush=True)
@@ -118,23 +115,23 @@ def main(argv=None):
         for f in get_image_files(big): shrink_image(f, Path(d)/f.relative_to(big).with_suffix('.png'), 128)
         once = time.perf_counter() - t
     print(f"tiles: {big} -> cached 128 px copies {small} (building them costs {once:.1f}s once)", flush=True)
-    peaks, fwd = {k: peak_gflops(k) for k in sorted({1, _ALL_THREADS})}, forward_gflops(arch)
-    peak = max(peaks.values()); bound = peak/(3*fwd)
-    print(f"{arch}: {fwd:.3f} GFLOPs forward per 128 px image; CPU peak {peak:.0f} GFLOP/s (fp32 2048x2048 torch.mm; "
-          + ', '.join(f"{k} thread{'s' if k > 1 else ''}: {v:.0f}" for k, v in peaks.items()) + f") -> bound {bound:.0f} training images/s",
-          flush=True)
-    print(f"threads: seed pipeline {_ALL_THREADS} (torch's default), lesson pipeline 1 or {_ALL_THREADS} (fastest_threads, before each run)", flush=True)
+    peak, fwd = peak_gflops(a.threads), forward_gflops(arch)
+    bound = peak/(3*fwd)
+    print(f"{arch}: {fwd:.3f} GFLOPs forward per 128 px image; CPU peak {peak:.0f} GFLOP/s (fp32 2048x2048 torch.mm, "
+          f"{a.threads} threads) -> bound {bound:.0f} training images/s", flush=True)
+    print(f"threads: {a.threads} for every run of both pipelines", flush=True)
     res = {}
     for name, make in (('seed', lambda: seed_dls(big)), ('lesson', lambda: railway_dls(small))):
-        dls = make()
+        t = time.perf_counter(); dls = make(); built = time.perf_counter() - t
         for run in runs:
-            if name == 'seed': learn = seed_run(dls, arch, run == 'pretrained', a.epochs, a.seed)
-            else: learn = train_run(dls, arch, run == 'pretrained', a.epochs, None, a.seed, cbs=[CPUTimer()])
-            df = run_frame(learn, run)
+            learn = train_run(dls, arch, run == 'pretrained', a.epochs, None, a.seed, channels_last=name == 'lesson',
+                              cbs=[CPUTimer()], threads=a.threads)
+            df = recorder_table(learn, run=run)
             res[name, run] = summarise(df, len(dls.train_ds), learn.cpu_timer.cpu)
-            print(f"  {name:6s} {run:10s} {learn.threads} threads, seconds per epoch {[round(s, 1) for s in df.seconds]}, "
+            print(f"  {name:6s} {run:10s} DataLoaders built in {built:.1f}s, seconds per epoch {[round(s, 1) for s in df.seconds]}, "
                   f"CPU seconds {[round(c, 1) for c in learn.cpu_timer.cpu]}, error rates {[round(e, 3) for e in df.error_rate]}", flush=True)
-    print(f"\n{len(dls.train_ds)} training / {len(dls.valid_ds)} validation tiles, {a.epochs} epochs, {arch}, seed {a.seed}\n")
+    print(f"\n{len(dls.train_ds)} training / {len(dls.valid_ds)} validation tiles, {a.epochs} epochs, {arch}, seed {a.seed}, "
+          f"{a.threads} threads\n")
     print("| run | pipeline | s / epoch | speed-up | CPU s / epoch | CPU speed-up | final error | train img/s | FLOP bound img/s | % of bound |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for run in runs:
@@ -146,7 +143,7 @@ def main(argv=None):
     if a.ablation:
         print("\nablation: one pretrained epoch each, the lesson pipeline with one thing changed\n")
         print("| setting | threads | s / epoch | CPU s / epoch |\n|---|---|---|---|")
-        ablation(big, small, arch, a.seed)
+        ablation(big, small, arch, a.seed, a.threads)
     print(f"\ncommand: python bench/railway.py {' '.join(sys.argv[1:] if argv is None else argv)}".rstrip())
     print(f"wall time {time.perf_counter()-t_start:.0f}s | load average {os.getloadavg()[0]:.1f} (1 min) at the end")
     return 0

@@ -11,14 +11,25 @@ def offline(monkeypatch):
     "Simulate a machine with no network"
     monkeypatch.setenv('COURSE_TL_OFFLINE', '1')
 
+def fresh(*cmd, timeout=600, env=None):
+    "Run `cmd` in a fresh process (the one subprocess helper of the suite); returns the CompletedProcess"
+    import subprocess
+    e = {**os.environ, **(env or {})}
+    return subprocess.run([str(c) for c in cmd], capture_output=True, text=True, timeout=timeout, env=e, cwd=ROOT)
+
 @pytest.fixture
 def cli():
-    "Run the `course-tl` console script in a fresh process; returns the CompletedProcess"
-    import subprocess
+    "Run the `course-tl` console script in a fresh process: `cli('railway', '--help')`"
     exe = Path(sys.executable).parent/'course-tl'
-    def run(*args, timeout=600, env=None):
-        e = {**os.environ, **(env or {})}
-        return subprocess.run([str(exe), *map(str, args)], capture_output=True, text=True, timeout=timeout, env=e, cwd=ROOT)
+    return lambda *args, **kw: fresh(exe, *args, **kw)
+
+@pytest.fixture
+def fresh_python():
+    "Run Python `code` in a fresh process; asserts it succeeded and returns what it printed"
+    def run(code, env=None, timeout=600):
+        r = fresh(sys.executable, '-c', code, env=env, timeout=timeout)
+        assert r.returncode == 0, r.stderr[-3000:]
+        return r.stdout
     return run
 
 SHARED = ROOT.parent/'shared'/'data'

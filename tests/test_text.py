@@ -57,15 +57,7 @@ def test_help(cli):
     assert 'load_learner(FILE).predict' in out and 'load_minilm_classifier(FILE).predict' in out
 
 
-def fresh_python(code, env):
-    "Run `code` in a fresh Python process"
-    import subprocess
-    r = subprocess.run([sys.executable, '-c', code], env={**os.environ, **env}, capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr[-3000:]
-    return r.stdout
-
-
-def test_ulmfit_export(cli, tiny_csv, env, tmp_path):
+def test_ulmfit_export(cli, fresh_python, tiny_csv, env, tmp_path):
     "ULMFiT end to end in quick mode; its export loads and predicts in a fresh process"
     r = cli('imdb', '--quick', '--csv', tiny_csv, '--export', tmp_path/'models'/'clas.pkl', '--json', tmp_path/'out'/'r.json', env=env)
     assert r.returncode == 0, r.stderr[-3000:]
@@ -81,7 +73,7 @@ def test_ulmfit_export(cli, tiny_csv, env, tmp_path):
     assert ('LABEL negative' in out or 'LABEL positive' in out) and 'PREDS 2 (2, 2) True' in out
 
 
-def test_minilm_export(cli, tiny_csv, env, tmp_path):
+def test_minilm_export(cli, fresh_python, tiny_csv, env, tmp_path):
     "MiniLM features, head and fine-tuning in quick mode, the JSON in a new folder; the export loads and predicts in a fresh process"
     r = cli('imdb', '--method', 'minilm', '--fine-tune', '--quick', '--csv', tiny_csv, '--max-len', 64,
             '--export', tmp_path/'m.pt', '--json', tmp_path/'out'/'newdir'/'r.json', env=env)
