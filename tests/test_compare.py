@@ -47,7 +47,7 @@ def test_bad_input(bad, tmp_path, capsys):
     rc = main(['railway', *args, '--arch', 'efficientnet_lite0', '--json', tmp_path/'out'/'r.json', '--plot', tmp_path/'out'/'r.png'])
     assert rc == 1
     line = _error_line(capsys)
-    assert {'missing': 'does not exist', 'empty': '01_rail', 'one_class': 'two classes', 'epochs': '--epochs'}[bad] in line, line
+    assert {'missing': 'does not exist', 'empty': '01_rail', 'one_class': '02_no_rail', 'epochs': '--epochs'}[bad] in line, line
     assert not (tmp_path/'out'/'r.json').exists()
 
 
