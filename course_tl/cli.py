@@ -20,6 +20,7 @@ COMMANDS = {
     'info':        ('course_tl.cli:info',           'versions, device, mode, cache and offline weights'),
     'railway':     ('course_tl.compare:railway',    'pretrained vs scratch on railway map tiles (the main job)'),
     'imdb':        ('course_tl.text:imdb',          'IMDB sentiment: ULMFiT or MiniLM transfer'),
+    'pretrain-lm': ('course_tl.text:pretrain_lm',   "ULMFiT's stage 1 on a laptop: pretrain a small AWD-LSTM language model"),
     'dogs-cats':   ('course_tl.recipes:dogs_cats',  'transfer recipes on dogs vs cats'),
     'activations': ('course_tl.viz:activations',    'what layers learn: filters, activations, Grad-CAM sheet'),
     'slides':      ('course_tl.slides:slides',      'lesson notebooks to offline reveal.js decks'),
@@ -59,7 +60,7 @@ def info():
     print('\n'.join(info_lines()))
 
 # %% ../nbs/30_cli.ipynb #f9ded95a
-POSITIVE = ('epochs', 'size', 'bs', 'threads', 'limit', 'max_len', 'max_tokens', 'n')
+POSITIVE = ('epochs', 'size', 'bs', 'threads', 'limit', 'max_len', 'max_tokens', 'n', 'emb_sz', 'n_hid', 'n_layers', 'max_vocab')
 OUTPUTS = ('json', 'plot', 'export', 'out')
 
 def _writable(p:Path) -> bool:

@@ -6,22 +6,22 @@ Docs: https://course-tl.github.io/course_tl/text.html.md"""
 
 # %% ../nbs/05_text.ipynb #8cd3af43
 from __future__ import annotations
-import os, sys, time, shlex
+import os, sys, time, shlex, json
 from typing import Annotated
 from urllib.parse import urlparse
 from torch.utils.data import TensorDataset
 from fastai.text.all import *
-from .core import cache_dir, is_online, set_seed, OfflineError, InputError, mode_config, flag_quick, num_threads
-from .core import content_key, atomic_path, write_json, EpochTimer, recorder_table
+from .core import cache_dir, is_online, set_seed, OfflineError, InputError, mode_config, flag_quick, num_threads, embedded
+from .core import content_key, atomic_path, write_json, EpochTimer, recorder_table, device_name
 from .data import imdb_path
 
 # %% auto #0
-__all__ = ['IMDB_MODES', 'MAX_WORDS', 'MINILM', 'wt103_cached', 'ensure_wt103', 'awd_lstm_kwargs', 'imdb_models', 'clean_text',
-           'clean_texts', 'read_reviews', 'imdb_dls', 'fit_stage', 'fine_tune_lm', 'train_classifier', 'ulmfit',
-           'show_text_results', 'save_pretrained', 'minilm_path', 'load_minilm', 'minilm_features', 'minilm_head',
-           'train_head', 'MiniLMClassifier', 'minilm_ids', 'pad_samples', 'minilm_dls', 'fine_tune_minilm',
-           'sample_train', 'predict_reviews', 'save_minilm_classifier', 'load_minilm_classifier', 'minilm_route',
-           'imdb']
+__all__ = ['IMDB_MODES', 'MAX_WORDS', 'MINILM', 'LAPTOP_LM', 'LAPTOP_PRETRAIN', 'wt103_cached', 'ensure_wt103', 'laptop_lm',
+           'awd_lstm_kwargs', 'imdb_models', 'clean_text', 'clean_texts', 'read_reviews', 'imdb_dls', 'fit_stage',
+           'fine_tune_lm', 'train_classifier', 'ulmfit', 'show_text_results', 'save_pretrained', 'minilm_path',
+           'load_minilm', 'minilm_features', 'minilm_head', 'train_head', 'MiniLMClassifier', 'minilm_ids',
+           'pad_samples', 'minilm_dls', 'fine_tune_minilm', 'sample_train', 'predict_reviews', 'save_minilm_classifier',
+           'load_minilm_classifier', 'minilm_route', 'read_corpus', 'LMCheckpoint', 'half_state', 'pretrain_lm', 'imdb']
 
 # %% ../nbs/05_text.ipynb #83ca4ed8
 _SMALL_AWD = dict(emb_sz=64, n_hid=128, n_layers=2)  # the quick AWD-LSTM
@@ -62,12 +62,28 @@ def ensure_wt103():
                            "or the MiniLM route (`course-tl imdb --method minilm`), whose weights come with a pip package.")
 
 # %% ../nbs/05_text.ipynb #ab3b5760
-def awd_lstm_kwargs(pretrained:bool=True, # start from fastai's WikiText-103 weights (checked first: `ensure_wt103`)
-                    config:dict|None=None # the AWD-LSTM's configuration; None: fastai's
+def laptop_lm(path=None # a folder written by `pretrain_lm`; None: the one the course ships (`data_cache/laptop_lm`)
+             ) -> AttrDict:
+    "The laptop language model: `fnames` (for `pretrained_fnames`), `files` (for `load_pretrained`), its `config` and model `card`"
+    p = Path(path).expanduser() if path is not None else embedded('laptop_lm')
+    if p is None or not (p/'model_card.json').is_file():
+        raise FileNotFoundError(f"no laptop language model{f' in {p}' if p else ''}: the course ships one in data_cache/laptop_lm; "
+                                "make one with `course-tl pretrain-lm --out DIR`")
+    card = json.loads((p/'model_card.json').read_text())
+    return AttrDict(path=p, fnames=[str(p/'lm'), str(p/'lm_vocab')], files=[p/'lm.pth', p/'lm_vocab.pkl'], config=card['config'], card=card)
+
+def awd_lstm_kwargs(pretrained:bool|str=True, # True: fastai's WikiText-103 weights (checked first: `ensure_wt103`); 'laptop': the course's laptop LM; False: none
+                    config:dict|None=None, # the AWD-LSTM's configuration; None: fastai's, or the laptop LM's sizes
+                    lm:bool=True # for `language_model_learner`; False: for `text_classifier_learner`
                    ) -> dict:
-    "`config` and `pretrained` for `language_model_learner`/`text_classifier_learner`; an `OfflineError` at once if the weights can't be had"
+    "`config` and `pretrained` (and `pretrained_fnames`) for fastai's text learners; an `OfflineError` at once if WikiText-103 can't be had"
+    if pretrained == 'laptop':
+        llm = laptop_lm()
+        config = config or dict(awd_lstm_lm_config if lm else awd_lstm_clas_config, **llm.config)
+        # text_classifier_learner has no pretrained_fnames: the caller loads the laptop LM with `learn.load_pretrained(*llm.files, model=learn.model[0])`
+        return dict(config=config, pretrained=True, pretrained_fnames=llm.fnames) if lm else dict(config=config, pretrained=False)
     if pretrained: ensure_wt103()
-    return dict(config=config, pretrained=pretrained)
+    return dict(config=config, pretrained=bool(pretrained))
 
 # %% ../nbs/05_text.ipynb #46a7bc0c
 def imdb_models(path=None # a folder for the models; None: `cache_dir('models')/'imdb'`
@@ -189,7 +205,7 @@ def _fp16(learn:Learner) -> Learner:
 
 def fine_tune_lm(dls_lm:DataLoaders, # from `imdb_dls(..., is_lm=True)`
                  config:dict|None=None, # the AWD-LSTM's configuration; None: fastai's
-                 pretrained:bool=True, # start from WikiText-103 (else from scratch)
+                 pretrained:bool|str=True, # start from WikiText-103 (True), the laptop LM ('laptop') or from scratch (False)
                  frozen_epochs:int=1, # epochs of the new embeddings alone, the rest frozen (0: none)
                  epochs:int=10, # epochs with all layers trained
                  lr:float=2e-3, # their learning rate (the frozen epochs use 2e-2)
@@ -235,7 +251,8 @@ def ulmfit(source, # a DataFrame from `read_reviews`, or fastai's full IMDB fold
                                   lm_epochs or cfg['lm_epochs'], cfg['lm_lr'], path=path)
     enc = f'finetuned_{os.getpid()}'
     learn_lm.save_encoder(enc)
-    learn, clas_rows = train_classifier(imdb_dls(source, vocab=dls_lm.vocab, seq_len=cfg['seq_len'], **kw), enc, cfg['clas_config'],
+    clas_config = awd_lstm_kwargs(cfg['pretrained'], cfg['clas_config'], lm=False)['config']
+    learn, clas_rows = train_classifier(imdb_dls(source, vocab=dls_lm.vocab, seq_len=cfg['seq_len'], **kw), enc, clas_config,
                                         unfreeze_epochs=cfg['unfreeze_epochs'], path=path)
     (learn.path/learn.model_dir/f'{enc}.pth').unlink()
     return learn, pd.DataFrame(rows + clas_rows)
@@ -452,14 +469,187 @@ def minilm_route(df:pd.DataFrame, # from `read_reviews`
     if fine_tune: rows.append(fine_tune_minilm(clf, sample_train(df, ft_train), epochs)[1])
     return clf, pd.DataFrame(rows)
 
+# %% ../nbs/05_text.ipynb #28119448
+LAPTOP_LM = dict(emb_sz=96, n_hid=256, n_layers=3)  # the laptop language model's AWD-LSTM (fastai's default: 400, 1152, 3)
+LAPTOP_PRETRAIN = dict(epochs=2, max_tokens=8_000_000, max_vocab=8000, bs=64, seq_len=72, lr=5e-3, drop_mult=0.1, valid_pct=0.02)
+
+# %% ../nbs/05_text.ipynb #1d401288
+def read_corpus(text=None, # a folder of `.txt` files (recursive), a CSV with a `text_col` column; None: IMDB's unlabelled reviews
+                max_tokens:int|None=None, # stop after about this many words (whitespace-separated); None: all of it
+                text_col:str='text' # the CSV's column of text
+               ) -> list:
+    "Texts to pretrain a language model on, in a fixed order; an `InputError` for a folder or CSV with no usable text"
+    if text is None: p = Path(imdb_path(full=True))/'unsup'
+    else: p = Path(text).expanduser()
+    if not p.exists(): raise FileNotFoundError(f"{p} not found: give a folder of .txt files or a CSV with a {text_col!r} column")
+    if p.is_dir():
+        files = sorted(f for f in p.rglob('*.txt') if f.is_file())
+        if not files: raise InputError(f"{p} holds no text files (*.txt): give a folder of .txt files or a CSV with a {text_col!r} column")
+        items = (f.read_text(encoding='utf-8', errors='replace') for f in files)
+    else:
+        try: df = pd.read_csv(p)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as e: raise InputError(f"{p} is not a readable CSV: {e}")
+        if text_col not in df.columns: raise InputError(f"{p} has no column {text_col!r}: its columns are {list(df.columns)}")
+        items = df[text_col]
+    out, n = [], 0
+    for t in items:
+        if not isinstance(t, str) or not t.strip(): continue
+        out.append(clean_text(t)); n += len(out[-1].split())
+        if max_tokens and n >= max_tokens: break
+    if not out: raise InputError(f"{p}: every text is empty")
+    if len({w for t in out for w in t.lower().split()}) < 2:
+        raise InputError(f"{p}: the text has a single distinct word; a language model needs varied text")
+    return out
+
+# %% ../nbs/05_text.ipynb #53d2ace4
+class LMCheckpoint(Callback):
+    "After each epoch, save weights, optimizer, vocabulary and history to `fname` in one atomic write"
+    order = Recorder.order + 2  # after the Recorder and `EpochTimer` have the epoch's numbers
+    def __init__(self, fname:Path, # the checkpoint file
+                 meta:dict, # what the model card needs (config, corpus, tokens, ...)
+                 history:list|None=None, # rows of earlier epochs (a resumed run)
+                 start_epoch:int=0): # epochs already done: skipped epochs are not saved again
+        store_attr(); self.history = list(history or [])
+    def after_epoch(self):
+        if self.epoch < self.start_epoch or getattr(self.learn, 'epoch_timer', None) is None: return
+        v = self.recorder.values[-1]
+        names = [n for n in self.recorder.metric_names[1:] if n != 'time']
+        self.history.append(dict(epoch=self.epoch + 1, **{n: float(x) for n, x in zip(names, v)}, seconds=self.epoch_timer.seconds[-1]))
+        ck = dict(model=self.learn.model.state_dict(), opt=self.learn.opt.state_dict(), vocab=list(self.dls.vocab),
+                  epochs_done=self.epoch + 1, history=self.history, meta=self.meta)
+        with atomic_path(self.fname) as tmp: torch.save(ck, tmp)
+
+# %% ../nbs/05_text.ipynb #d4cacf8b
+def half_state(model:nn.Module # a language model
+              ) -> dict:
+    "`model.state_dict()` with floating-point tensors in fp16, tensors that share memory (tied weights) still shared"
+    seen, out = {}, {}
+    for k, v in model.state_dict().items():
+        key = (v.data_ptr(), v.dtype, tuple(v.shape))
+        if key not in seen: seen[key] = v.detach().half().clone() if v.is_floating_point() else v.detach().clone()
+        out[k] = seen[key]
+    return out
+
+# %% ../nbs/05_text.ipynb #9816f680
+def _corpus_dls(texts:list, vocab, max_vocab:int, bs:int, seq_len:int, valid_pct:float, seed:int) -> DataLoaders:
+    "Language-model DataLoaders over `texts` (tokenized by fastai), `valid_pct` of them held out"
+    if len(texts) < 2: raise InputError(f"need at least 2 texts (one is held out to measure perplexity), got {len(texts)}")
+    df = pd.DataFrame(dict(text=texts))
+    valid = np.random.RandomState(seed).permutation(len(texts))[:max(1, round(valid_pct*len(texts)))]
+    dblock = DataBlock(blocks=TextBlock.from_df('text', is_lm=True, vocab=vocab, max_vocab=max_vocab, seq_len=seq_len),
+                       get_x=ColReader('text'), splitter=IndexSplitter(valid))
+    return dblock.dataloaders(df, bs=bs, seq_len=seq_len, num_workers=0)
+
+def _model_card(card:dict) -> str:
+    "The model card as Markdown"
+    c = card
+    rows = '\n'.join(f"| {h['epoch']} | {h['train_loss']:.3f} | {h['valid_loss']:.3f} | {h['accuracy']:.3f} | {h['perplexity']:.1f} | {h['seconds']:.0f} |"
+                     for h in c['history'])
+    return f"""# The course's laptop language model
+
+An AWD-LSTM language model that `course-tl pretrain-lm` trained from random weights, the course's laptop stand-in for
+fastai's WikiText-103 model (ULMFiT's stage 1). Load it with
+`language_model_learner(dls, AWD_LSTM, config=..., pretrained_fnames=[.../lm, .../lm_vocab])` (see `course_tl.text.laptop_lm`).
+
+- **Corpus:** {c['corpus']} ({c['texts']:,} texts, {c['tokens']:,} training tokens after fastai's tokenizer; {c['valid_texts']:,} texts held out)
+- **Vocabulary:** {c['vocab_size']:,} tokens (fastai's `Numericalize`, at most {c['max_vocab']:,}, min_freq 3)
+- **Configuration:** AWD-LSTM {c['config']} ({c['params']:,} parameters); batch size {c['bs']}, sequence length {c['seq_len']}, `fit_one_cycle` at lr {c['lr']}, drop_mult {c['drop_mult']}
+- **Epochs:** {c['epochs_done']} of {c['epochs']}; held-out perplexity **{c['perplexity']:.1f}** (accuracy {c['accuracy']:.3f}: next token)
+- **Time:** {c['seconds']:.0f} s on {c['device']} ({c['tokens_per_s']:.0f} training tokens/s)
+- **Command:** `{c['command']}`
+- **Stored:** fp16, tied weights once ({c['size_mb']:.1f} MB)
+
+How it differs from WikiText-103's: WikiText-103 is 103 M tokens of Wikipedia articles, general English, and fastai's model
+has 400-wide embeddings, 1152 hidden units and a 60,000-token vocabulary (about 24 M parameters vs {c['params']/1e6:.2f} M here).
+This one read only movie reviews, so it knows the reviews' domain well and the rest of English badly.
+None of IMDB's labelled `train` or `test` reviews (what the course's classifiers are trained and scored on) were in its text
+when the corpus is IMDB's `unsup/`.
+
+| epoch | train loss | held-out loss | accuracy | perplexity | seconds |
+|---|---|---|---|---|---|
+{rows}
+"""
+
+# %% ../nbs/05_text.ipynb #04abf42e
+def pretrain_lm(text:str=None, # a folder of .txt files or a CSV with a text column; default: IMDB's unlabelled reviews (unsup/)
+                epochs:int=None, # epochs of fit_one_cycle; default: LAPTOP_PRETRAIN's
+                max_tokens:int=None, # read about this many words of text; default: LAPTOP_PRETRAIN's
+                out:str='lm', # folder for the checkpoint, the weights (lm.pth, lm_vocab.pkl) and the model card
+                resume:bool=False, # continue from the checkpoint in --out
+                emb_sz:int=None, # embedding size; default: LAPTOP_LM's
+                n_hid:int=None, # hidden units per LSTM layer; default: LAPTOP_LM's
+                n_layers:int=None, # LSTM layers; default: LAPTOP_LM's
+                max_vocab:int=None, # the largest vocabulary; default: LAPTOP_PRETRAIN's
+                bs:int=None, # batch size; default: LAPTOP_PRETRAIN's
+                lr:float=None, # peak learning rate of the one-cycle schedule; default: LAPTOP_PRETRAIN's
+                threads:int=None, # torch threads; default: one per core
+                seed:int=42, # random seed (split, initial weights, batch order)
+               ):
+    "ULMFiT stage 1 on a laptop: pretrain a small AWD-LSTM language model, checkpoint each epoch, save it in fastai's pretrained format with a model card"
+    if text is not None and not Path(text).expanduser().exists(): raise FileNotFoundError(f"--text {text} not found")
+    hp = AttrDict(LAPTOP_PRETRAIN)
+    for k, v in dict(epochs=epochs, max_tokens=max_tokens, max_vocab=max_vocab, bs=bs, lr=lr).items():
+        if v is not None: hp[k] = v
+    if hp.lr <= 0: raise InputError(f"--lr must be positive, not {hp.lr}")
+    cfg = dict(LAPTOP_LM, **{k: v for k, v in dict(emb_sz=emb_sz, n_hid=n_hid, n_layers=n_layers).items() if v is not None})
+    out = Path(out).expanduser(); out.mkdir(parents=True, exist_ok=True)
+    ckpt = out/'checkpoint.pth'
+    ck = None
+    if resume:
+        if not ckpt.is_file(): raise FileNotFoundError(f"--resume: no checkpoint {ckpt}; run without --resume first")
+        ck = torch.load(ckpt, map_location='cpu', weights_only=False)
+        given = dict(emb_sz=emb_sz, n_hid=n_hid, n_layers=n_layers, max_vocab=max_vocab, bs=bs, lr=lr, max_tokens=max_tokens)
+        clash = {k: v for k, v in given.items() if v is not None and v != {**ck['meta']['config'], **ck['meta']['hp']}.get(k)}
+        if clash: raise InputError(f"--resume continues {ckpt} with its own settings; these differ from it: {clash}")
+        cfg, hp = ck['meta']['config'], AttrDict(ck['meta']['hp'], epochs=epochs or ck['meta']['hp']['epochs'])
+        if ck['epochs_done'] >= hp.epochs: raise InputError(f"{ckpt} has done {ck['epochs_done']} of {hp.epochs} epochs: ask for more with --epochs")
+    t0 = time.perf_counter()
+    corpus = text if text is not None else ck['meta']['corpus_arg'] if ck else None
+    texts = read_corpus(corpus, hp.max_tokens)
+    set_seed(seed)
+    with num_threads(threads) as n:
+        dls = _corpus_dls(texts, ck['vocab'] if ck else None, hp.max_vocab, hp.bs, hp.seq_len, hp.valid_pct, seed)
+        if len(dls.train) == 0: raise InputError(f"too little text: {len(texts)} texts give no full batch of {hp.bs} x {hp.seq_len} tokens; lower --bs or give more text")
+        learn = language_model_learner(dls, AWD_LSTM, config=dict(awd_lstm_lm_config, **cfg), pretrained=False, drop_mult=hp.drop_mult,
+                                       metrics=[accuracy, Perplexity()], path=out, model_dir='.')
+        n_tok = int(sum(dls.train.lens))
+        meta = dict(config=cfg, hp=dict(hp), corpus_arg=None if corpus is None else str(Path(corpus).expanduser().absolute()),
+                    corpus=str(Path(corpus).expanduser()) if corpus else "IMDB's unlabelled reviews (fastai URLs.IMDB, unsup/)",
+                    texts=len(dls.train_ds), valid_texts=len(dls.valid_ds), tokens=n_tok)
+        start = 0
+        if ck:
+            learn.model.load_state_dict(ck['model']); learn.create_opt(); learn.opt.load_state_dict(ck['opt'])
+            start = ck['epochs_done']
+        cb = LMCheckpoint(ckpt, meta, ck['history'] if ck else None, start)
+        print(f"pretrain-lm: {len(texts):,} texts, {meta['tokens']:,} training tokens, vocab {len(dls.vocab):,}, AWD-LSTM {cfg}, "
+              f"{hp.epochs} epochs{f' (resuming after {start})' if start else ''}, {device_name()}, {n} threads", flush=True)
+        with learn.added_cbs([EpochTimer(), cb]):
+            learn.fit_one_cycle(hp.epochs, hp.lr, start_epoch=start)
+    secs, last = time.perf_counter() - t0, cb.history[-1]
+    state = half_state(learn.model)
+    with atomic_path(out/'lm.pth') as tmp: torch.save(state, tmp)
+    with atomic_path(out/'lm_vocab.pkl') as tmp: save_pickle(tmp, list(dls.vocab))
+    trained = sum(h['seconds'] for h in cb.history)
+    card = dict(meta, epochs=hp.epochs, epochs_done=cb.history[-1]['epoch'], vocab_size=len(dls.vocab), max_vocab=hp.max_vocab,
+                params=sum(p.numel() for p in learn.model.parameters()), bs=hp.bs, seq_len=hp.seq_len, lr=hp.lr, drop_mult=hp.drop_mult,
+                perplexity=last['perplexity'], accuracy=last['accuracy'], seconds=trained, run_seconds=secs, device=device_name(),
+                tokens_per_s=meta['tokens']*len(cb.history)/trained, size_mb=(out/'lm.pth').stat().st_size/1e6,
+                command=_command('pretrain-lm', text=text, epochs=epochs, max_tokens=max_tokens, out=out, resume=resume, emb_sz=emb_sz,
+                                 n_hid=n_hid, n_layers=n_layers, max_vocab=max_vocab, bs=bs, lr=lr, threads=threads, seed=seed if seed != 42 else None),
+                history=cb.history, files=dict(weights='lm.pth', vocab='lm_vocab.pkl'))
+    write_json(out/'model_card.json', card)
+    with atomic_path(out/'MODEL_CARD.md') as tmp: Path(tmp).write_text(_model_card(card))
+    print(f"Saved {out/'lm.pth'} ({card['size_mb']:.1f} MB), {out/'lm_vocab.pkl'} and {out/'MODEL_CARD.md'}: "
+          f"held-out perplexity {last['perplexity']:.1f} after {card['epochs_done']} epochs, {secs:.0f} s", flush=True)
+
 # %% ../nbs/05_text.ipynb #aafd320f
 _LOAD_HELP = ("Load an export: ulmfit: `from fastai.text.all import load_learner; load_learner(FILE).predict(text)`; "
               "minilm: `from course_tl.text import load_minilm_classifier; load_minilm_classifier(FILE).predict(texts)`.")
 
-def _command(**args) -> str:
-    "The `course-tl imdb` command line that gives `args` (the options not left at None or False)"
+def _command(name:str, **args) -> str:
+    "The `course-tl name` command line that gives `args` (the options not left at None or False)"
     opts = [f"--{k.replace('_', '-')}" + ('' if v is True else f" {shlex.quote(str(v))}") for k, v in args.items() if v not in (None, False)]
-    return ' '.join(['course-tl imdb', *opts])
+    return ' '.join([f'course-tl {name}', *opts])
 
 def imdb(method:Annotated[str, dict(choices=['ulmfit', 'minilm'])]='ulmfit', # ULMFiT (fastai's AWD-LSTM) or MiniLM (pip-installed, works offline)
          fine_tune:bool=False, # minilm: also fine-tune the encoder (minutes on a CPU)
@@ -488,7 +678,7 @@ def imdb(method:Annotated[str, dict(choices=['ulmfit', 'minilm'])]='ulmfit', # U
         else: model, table = minilm_route(source, max_len or cfg.max_len, fine_tune, epochs or cfg.ft_epochs, cfg.ft_train)
     print(table.to_string(index=False))
     if json:
-        cmd = _command(method=method, fine_tune=fine_tune, csv=csv, epochs=epochs, max_len=max_len, export=export, json=json,
+        cmd = _command('imdb', method=method, fine_tune=fine_tune, csv=csv, epochs=epochs, max_len=max_len, export=export, json=json,
                        threads=threads, seed=seed if seed != 42 else None, quick=quick, full=full)
         write_json(json, dict(method=method, fine_tune=fine_tune, mode=cfg.mode, quick=cfg.quick, command=cmd,
                               accuracy=float(table.accuracy.iloc[-1]), seconds=float(table.seconds.sum()), stages=table.to_dict('records')))

@@ -36,12 +36,12 @@ def no_data(monkeypatch):
     monkeypatch.setattr(course_tl.text, 'imdb_path', boom)
 
 
-def one_error(capsys, rc, contains):
-    "`course-tl imdb` refused in exactly one line that says `contains`"
+def one_error(capsys, rc, contains, name='imdb'):
+    "`course-tl name` refused in exactly one line that says `contains`"
     err = capsys.readouterr().err
     assert rc == 1, err
     lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith('course-tl imdb: error:') and contains in lines[0], err
+    assert len(lines) == 1 and lines[0].startswith(f'course-tl {name}: error:') and contains in lines[0], err
     assert 'Traceback' not in err
 
 
@@ -134,3 +134,70 @@ def test_bad_csv(df, contains, tmp_path, capsys):
 
 def test_missing_csv(tmp_path, capsys):
     one_error(capsys, main(['imdb', '--quick', '--csv', tmp_path/'none.csv']), 'not found')
+
+
+# --- pretrain-lm: ULMFiT's stage 1 on a laptop ---------------------------------------------------------------------------
+
+def test_pretrain_help(cli):
+    r = cli('pretrain-lm', '--help')
+    assert r.returncode == 0, r.stderr
+    out = ' '.join(r.stdout.split())
+    for opt in ('--text', '--epochs', '--max-tokens', '--out', '--resume', '--emb-sz', '--n-hid', '--n-layers', '--threads'):
+        assert opt in out, opt
+
+
+def _corpus(d, texts):
+    d.mkdir(parents=True, exist_ok=True)
+    for i, t in enumerate(texts): (d/f'{i:03d}.txt').write_text(t)
+    return d
+
+
+@pytest.mark.parametrize('make, contains', [
+    (lambda d: d.mkdir() or d, 'no text files'),
+    (lambda d: (d.mkdir(), (d/'a.md').write_text('# not text'))[0] or d, 'no text files'),
+    (lambda d: _corpus(d, ['', '   ']), 'every text is empty'),
+    (lambda d: _corpus(d, ['the the the', 'THE the']), 'single distinct word'),
+    (lambda d: (pd.DataFrame(dict(review=['good film', 'bad film'])).to_csv(d.with_suffix('.csv'), index=False), d.with_suffix('.csv'))[1],
+     "no column 'text'"),
+    (lambda d: d/'missing', 'not found'),
+])
+def test_pretrain_bad_text(make, contains, tmp_path, capsys):
+    src = make(tmp_path/'corpus')
+    one_error(capsys, main(['pretrain-lm', '--text', src, '--out', tmp_path/'lm']), contains, 'pretrain-lm')
+    assert not (tmp_path/'lm'/'lm.pth').exists()
+
+
+@pytest.mark.parametrize('args, contains', [
+    (['--epochs', '0'], '--epochs must be at least 1'),
+    (['--max-tokens', '0'], '--max-tokens must be at least 1'),
+    (['--resume'], 'no checkpoint'),
+])
+def test_pretrain_bad_options(args, contains, tmp_path, capsys):
+    one_error(capsys, main(['pretrain-lm', '--text', _corpus(tmp_path/'c', ['a b', 'c d']), '--out', tmp_path/'lm', *args]), contains, 'pretrain-lm')
+
+
+def test_pretrain_unwritable_out(tmp_path, capsys):
+    "--out under a file (or in a read-only folder) is refused before any text is read"
+    (tmp_path/'file').write_text('x')
+    one_error(capsys, main(['pretrain-lm', '--text', tmp_path/'nothing-read', '--out', tmp_path/'file'/'lm']), "can't write there", 'pretrain-lm')
+
+
+def test_pretrain_interrupted_then_resumed(tmp_path, monkeypatch, capsys):
+    "A run stopped in its second epoch leaves epoch 1's checkpoint whole (and no weights, no temporary files); --resume finishes it"
+    src = _corpus(tmp_path/'c', [f"review {i}: the film was {'good fun' if i % 2 else 'a dull bore'} and the cast {i % 7}" for i in range(200)])
+    args = ['pretrain-lm', '--text', src, '--out', tmp_path/'lm', '--emb-sz', 8, '--n-hid', 16, '--n-layers', 2, '--bs', 4, '--epochs', 2]
+    real = course_tl.text.LMCheckpoint.after_epoch
+    def stop_after_first(self):
+        real(self)
+        if self.epoch == 0: raise KeyboardInterrupt
+    monkeypatch.setattr(course_tl.text.LMCheckpoint, 'after_epoch', stop_after_first)
+    assert main(args) == 130
+    import torch
+    ck = torch.load(tmp_path/'lm'/'checkpoint.pth', weights_only=False)
+    assert ck['epochs_done'] == 1 and len(ck['history']) == 1
+    assert sorted(p.name for p in (tmp_path/'lm').iterdir()) == ['checkpoint.pth']
+    monkeypatch.setattr(course_tl.text.LMCheckpoint, 'after_epoch', real)
+    assert main(['pretrain-lm', '--out', tmp_path/'lm', '--resume', '--epochs', 2]) == 0, capsys.readouterr().err
+    card = json.loads((tmp_path/'lm'/'model_card.json').read_text())
+    assert card['epochs_done'] == 2 and [h['epoch'] for h in card['history']] == [1, 2]
+    assert card['command'] == f"course-tl pretrain-lm --epochs 2 --out {tmp_path/'lm'} --resume"
