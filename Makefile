@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # that points at a CPU-only torch wheel, for which no torchvision exists.
 PIP := env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null $(BIN)/pip
 
-.PHONY: install run test test-notebooks test-pytest export readme browser bench clean
+.PHONY: install run test test-notebooks test-pytest export readme browser bench lessons clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ test-pytest: install
 
 export: install
 	$(BIN)/nbdev-export
+
+# Execute the lesson notebooks in place (their committed outputs), one table of seconds per lesson
+lessons: install
+	$(BIN)/python tools/run_lessons.py
 
 readme: install
 	$(BIN)/python tools/readme.py

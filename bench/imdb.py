@@ -1,69 +1,157 @@
-"""Benchmark of lesson 11 (IMDB sentiment): the four routes on the same split, offline, on the CPU.
+"""Benchmark of lesson 11 (IMDB sentiment): does ULMFiT transfer on a laptop? Offline, on the CPU.
 
-The 1,000-review IMDB sample: trained on its 800 training reviews, scored on its 200 `is_valid` reviews.
+Every classifier trains on the 800 training reviews of the embedded IMDB sample (`data_cache/imdb_sample`) and is scored
+on the same fixed 5,000 reviews of IMDB's test folder that it never saw: drawn with a fixed seed from
+`../shared/data/imdb.tgz` (the development copy of the full IMDB; read straight from the archive), leaving out any review
+whose text is also in the sample (the sample came from the same pool).
 
-    .venv/bin/python bench/imdb.py                  # about 8-10 minutes on 2 CPU cores
-    .venv/bin/python bench/imdb.py --ft-epochs 1 --json out/imdb_bench.json   # faster, below 80%
+    .venv/bin/python bench/imdb.py                 # ULMFiT and the one-call classifier, from the laptop LM and from scratch (~10 min)
+    .venv/bin/python bench/imdb.py --minilm        # also the MiniLM routes (frozen features + head; fine-tuned)
+    .venv/bin/python bench/imdb.py --lm-configs    # tokens/s and FLOP bound of candidate laptop-LM sizes (how LAPTOP_LM was chosen)
 
-Prints the command that produced it, the device and a table: method, accuracy, seconds (each route's own total,
-features included: nothing is read from the feature cache).
+Routes: quick mode of `IMDB_MODES` (what the lesson and `course-tl imdb --quick` run). "laptop LM" = stage 1 is the
+language model the course ships in `data_cache/laptop_lm` (pretrained by `course-tl pretrain-lm` on IMDB's unlabelled
+reviews, see its MODEL_CARD.md); "scratch" = the same AWD-LSTM sizes from random weights. Targets (issue 13): quick
+ULMFiT >= 82%, one-call from the laptop LM >= 75%, "That movie was wicked cool!" positive and a plainly negative
+review negative. Prints the command, the device and one table; --json writes it.
 """
-import argparse, os, shlex, sys, time
+import argparse, os, re, shlex, sys, tarfile, time
+from pathlib import Path
+
+SHARED = Path(__file__).resolve().parents[2]/'shared'/'data'
+POSITIVE, NEGATIVE = "That movie was wicked cool!", "A dull, predictable mess: the worst film I have seen in years. Avoid it."
+
+
+def test_reviews(n:int=5000, seed:int=0, tgz:Path=SHARED/'imdb.tgz'):
+    "The fixed scoring set: `n` reviews of IMDB's test folder (seeded draw, balanced by chance), none also in the sample"
+    import numpy as np, pandas as pd
+    from course_tl.text import read_reviews
+    if not tgz.is_file(): sys.exit(f"bench/imdb.py: {tgz} is not here (the development copy of the full IMDB); it is needed for the scoring set")
+    sample = {t.strip() for t in read_reviews(verbose=False).text}
+    rows = []
+    with tarfile.open(tgz) as tf:
+        for m in tf:
+            g = re.fullmatch(r'imdb/test/(pos|neg)/([^/]+)\.txt', m.name)
+            if g and m.isfile():
+                t = tf.extractfile(m).read().decode('utf-8', errors='replace')
+                if t.strip() not in sample: rows.append(dict(file=m.name, text=t, label={'pos': 'positive', 'neg': 'negative'}[g.group(1)]))
+    df = pd.DataFrame(rows).sort_values('file').reset_index(drop=True)
+    return df.iloc[np.random.RandomState(seed).permutation(len(df))[:n]].reset_index(drop=True)
+
+
+def score(learn, test):
+    "Accuracy of a fastai text classifier on the DataFrame `test` (columns text, label)"
+    dl = learn.dls.test_dl(test.text.tolist(), bs=64)
+    with learn.no_bar(): preds, _ = learn.get_preds(dl=dl)
+    vocab = list(learn.dls.vocab[1])
+    return float((preds.argmax(1).numpy() == test.label.map(vocab.index).values).mean())
+
+
+def one_call(df, q, pretrained, epochs):
+    "fastai's one-call classifier: text_classifier_learner + fine_tune, its encoder from the laptop LM or random"
+    from fastai.text.all import text_classifier_learner, AWD_LSTM, accuracy
+    from course_tl.text import imdb_dls, awd_lstm_kwargs, laptop_lm
+    dls = imdb_dls(df, bs=q.one_call_bs, seq_len=q.seq_len, max_vocab=q.max_vocab, workers=q.workers)
+    kw = awd_lstm_kwargs('laptop', lm=False)   # the laptop LM's sizes either way: scratch is the same network from random weights
+    learn = text_classifier_learner(dls, AWD_LSTM, drop_mult=0.5, metrics=accuracy, **kw)
+    if pretrained: learn.load_pretrained(*laptop_lm().files, model=learn.model[0])
+    with learn.no_logging(): learn.fine_tune(epochs, q.one_call_lr)
+    return learn
+
+
+def lm_configs(threads:int):
+    "Training tokens/s of candidate laptop-LM sizes on random tokens (batch 64 x 72), beside the CPU's fp32 matmul peak"
+    import torch
+    from fastai.text.all import get_language_model, AWD_LSTM, awd_lstm_lm_config, CrossEntropyLossFlat
+    a, b = torch.randn(2048, 2048), torch.randn(2048, 2048); a @ b
+    peak = 0.
+    for _ in range(3):
+        t = time.perf_counter()
+        for _ in range(10): a @ b
+        peak = max(peak, 2*2048**3*10/(time.perf_counter() - t)/1e9)
+    print(f"CPU peak: {peak:.0f} GFLOP/s (fp32 2048x2048 torch.mm, {threads} threads)\n")
+    print("| vocab | emb | hidden | layers | parameters | MB fp16 | MFLOP / token (train) | tokens/s | GFLOP/s | % of peak | tokens in 1 h |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    bs, sl = 64, 72
+    for V, E, H, L in [(6000, 64, 192, 2), (8000, 96, 256, 3), (8000, 128, 256, 2), (8000, 128, 320, 3), (10000, 128, 384, 3)]:
+        torch.manual_seed(0)
+        m = get_language_model(AWD_LSTM, V, config=dict(awd_lstm_lm_config, emb_sz=E, n_hid=H, n_layers=L)).train()
+        n = sum(p.numel() for p in m.parameters())
+        opt, lf = torch.optim.Adam(m.parameters(), 1e-3), CrossEntropyLossFlat()
+        x, y = torch.randint(0, V, (bs, sl)), torch.randint(0, V, (bs, sl))
+        def step():
+            loss = lf(m(x)[0], y); opt.zero_grad(); loss.backward(); opt.step()
+        for _ in range(2): step()
+        t = time.perf_counter()
+        for _ in range(6): step()
+        tps = bs*sl*6/(time.perf_counter() - t)
+        dims = [(E if i == 0 else H, H if i < L-1 else E) for i in range(L)]          # (input, hidden) of each LSTM layer
+        flop = 3*2*(E*V + sum(4*h*(i + h) for i, h in dims))                           # forward x3 for a training step
+        print(f"| {V:,} | {E} | {H} | {L} | {n/1e6:.2f} M | {2*n/1e6:.1f} | {flop/1e6:.1f} | {tps:,.0f} | {tps*flop/1e9:.0f} | "
+              f"{tps*flop/1e9/peak:.0%} | {tps*3600/1e6:.0f} M |", flush=True)
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog='bench/imdb.py', description=__doc__.splitlines()[0])
-    p.add_argument('--threads', type=int, default=1, help='PyTorch CPU threads (default: %(default)s, fastest for these models on a small shared CPU)')
-    p.add_argument('--clas-epochs', type=int, default=2, help='unfrozen epochs of the one-call AWD-LSTM (fine_tune) (default: %(default)s)')
-    p.add_argument('--lm-epochs', type=int, default=2, help='epochs of the quick ULMFiT language model (default: %(default)s)')
-    p.add_argument('--max-len', type=int, default=256, help='MiniLM word pieces per review (default: %(default)s)')
-    p.add_argument('--ft-epochs', type=int, default=2, help='MiniLM fine-tuning epochs (default: %(default)s)')
+    p.add_argument('--n-test', type=int, default=5000, help='reviews of the scoring set (default: %(default)s)')
+    p.add_argument('--minilm', action='store_true', help='also the MiniLM routes')
+    p.add_argument('--lm-configs', action='store_true', help='only: throughput of candidate laptop-LM sizes')
+    p.add_argument('--threads', type=int, default=None, help="torch threads (default: quick mode's rule)")
     p.add_argument('--json', metavar='FILE', help='also write the table as JSON')
     a = p.parse_args(argv)
-    from course_tl.core import num_threads
-    with num_threads(a.threads): return bench(a)
-
-
-def bench(a) -> int:
-    "The four routes, one after the other; prints and returns 0"
     import pandas as pd
-    from fastai.text.all import text_classifier_learner, AWD_LSTM, accuracy
-    from course_tl.core import set_seed, device_name, mode_config, write_json
     from fastai.basics import defaults
-    from course_tl.text import IMDB_MODES, read_reviews, imdb_dls, ulmfit, minilm_route
-    q = mode_config(IMDB_MODES, quick=True)  # the sample and the small AWD-LSTM; the MiniLM sizes come from the options
-    defaults.callbacks = [c for c in defaults.callbacks if c.__name__ != 'ProgressCallback']  # one line per epoch, no bars
-
-    cmd = shlex.join([os.path.relpath(sys.executable), *sys.argv])
-    print(f"$ {cmd}\n{device_name()}, {a.threads} torch thread(s); IMDB sample: 800 training, 200 validation reviews\n", flush=True)
-    df, rows = read_reviews(), []
-
-    set_seed(42); t = time.perf_counter()
-    dls = imdb_dls(df, bs=q.bs, seq_len=q.seq_len, max_vocab=q.max_vocab, workers=q.workers)
-    learn = text_classifier_learner(dls, AWD_LSTM, drop_mult=0.5, metrics=accuracy, config=q.clas_config, pretrained=False)
-    with learn.no_bar(), learn.no_logging(): learn.fine_tune(a.clas_epochs, 1e-2)
-    rows.append(dict(method=f'AWD-LSTM from scratch, one call (fine_tune({a.clas_epochs}))', accuracy=float(learn.recorder.values[-1][2]),
-                     seconds=time.perf_counter() - t))
-    print(rows[-1], flush=True)
-
-    set_seed(42); t = time.perf_counter()
-    learn, table = ulmfit(df, q, lm_epochs=a.lm_epochs)
-    rows.append(dict(method=f'ULMFiT quick (LM from scratch, {a.lm_epochs} epochs; gradual unfreezing)', accuracy=float(table.accuracy.iloc[-1]),
-                     seconds=time.perf_counter() - t))
-    print(table.to_string(index=False), flush=True)
-
-    set_seed(42)
-    clf, table = minilm_route(df, max_len=a.max_len, fine_tune=True, epochs=a.ft_epochs, cache=False)
-    print(table.to_string(index=False), flush=True)
-    feats, ft = table.iloc[0], table.iloc[1]
-    rows.append(dict(method=f'MiniLM frozen features + head ({a.max_len} word pieces)', accuracy=float(feats.accuracy), seconds=float(feats.seconds)))
-    rows.append(dict(method=f'MiniLM fine-tuned ({a.ft_epochs} epoch(s), {a.max_len} word pieces)', accuracy=float(ft.accuracy),
-                     seconds=float(feats.seconds + ft.seconds)))
-
-    res = pd.DataFrame(rows).round(dict(accuracy=3, seconds=1))
-    print(f"\n$ {cmd}\n{res.to_string(index=False)}")
-    if a.json: write_json(a.json, dict(command=cmd, device=device_name(), threads=a.threads, rows=res.to_dict('records')))
+    from course_tl.core import num_threads, set_seed, device_name, mode_config, write_json
+    from course_tl.text import IMDB_MODES, read_reviews, ulmfit, minilm_route, predict_reviews, laptop_lm
+    q = mode_config(IMDB_MODES, quick=True)
+    cmd = shlex.join(['python', os.path.relpath(__file__), *(sys.argv[1:] if argv is None else argv)])
+    if a.lm_configs:
+        with num_threads(a.threads or 2) as n: print(f"$ {cmd}\n{device_name()}, {n} torch threads"); lm_configs(n)
+        return 0
+    defaults.callbacks = [c for c in defaults.callbacks if c.__name__ != 'ProgressCallback']  # no bars in the log
+    t0 = time.perf_counter()
+    test = test_reviews(a.n_test)
+    df = read_reviews(verbose=False)
+    card = laptop_lm().card
+    print(f"$ {cmd}\n{device_name()}; trained on the sample's {(~df.is_valid).sum()} training reviews, scored on {len(test):,} test reviews "
+          f"({(test.label == 'positive').mean():.1%} positive) none of which is in the sample\nlaptop LM: {card['corpus']}, "
+          f"{card['tokens']:,} tokens, AWD-LSTM {card['config']}, held-out perplexity {card['perplexity']:.1f}\n", flush=True)
+    rows = []
+    def row(method, learn, seconds):
+        labels, _ = predict_reviews(learn, [POSITIVE, NEGATIVE])
+        r = dict(method=method, accuracy=round(score(learn, test), 4), seconds=round(seconds, 1), wicked_cool=labels[0], negative_review=labels[1])
+        rows.append(r); print(r, flush=True)
+    with num_threads(a.threads or q.threads) as n:
+        for pre in ('laptop', False):
+            name = 'laptop LM' if pre else 'scratch'
+            set_seed(42); t = time.perf_counter()
+            cfg = dict(q, pretrained='laptop') if pre else dict(q, pretrained=False, lm_config=_sizes(card, lm=True), clas_config=_sizes(card, lm=False),
+                                                                lm_frozen_epochs=0, lm_epochs=q.lm_epochs + q.lm_frozen_epochs)  # nothing to freeze
+            learn, table = ulmfit(df, cfg)
+            print(table.to_string(index=False), flush=True)
+            row(f'ULMFiT quick ({name}: LM fine-tuned on the sample, gradual unfreezing)', learn, time.perf_counter() - t)
+            set_seed(42); t = time.perf_counter()
+            learn = one_call(df, q, bool(pre), q.one_call_epochs)
+            row(f'one call, text_classifier_learner + fine_tune({q.one_call_epochs}) ({name})', learn, time.perf_counter() - t)
+        if a.minilm:
+            set_seed(42)
+            clf, table = minilm_route(df, max_len=q.max_len, fine_tune=True, epochs=q.ft_epochs, cache=False)
+            labels, probs = predict_reviews(clf, test.text.tolist())
+            acc = float((pd.Series(labels) == test.label).mean())
+            rows.append(dict(method=f'MiniLM fine-tuned ({q.max_len} word pieces, {q.ft_epochs} epoch(s))', accuracy=round(acc, 4),
+                             seconds=round(float(table.seconds.sum()), 1), wicked_cool=predict_reviews(clf, [POSITIVE])[0][0],
+                             negative_review=predict_reviews(clf, [NEGATIVE])[0][0]))
+    res = pd.DataFrame(rows)
+    print(f"\n$ {cmd}\n{device_name()}, {n} torch thread(s); {len(test):,} test reviews\n\n{res.to_string(index=False)}\n\n"
+          f"wall time {time.perf_counter() - t0:.0f} s")
+    if a.json: write_json(a.json, dict(command=cmd, device=device_name(), threads=n, n_test=len(test), laptop_lm=card, rows=rows))
     return 0
+
+
+def _sizes(card, lm:bool):
+    "The laptop LM's AWD-LSTM configuration, for the same network from scratch"
+    from fastai.text.all import awd_lstm_lm_config, awd_lstm_clas_config
+    return dict(awd_lstm_lm_config if lm else awd_lstm_clas_config, **card['config'])
 
 
 if __name__ == '__main__': sys.exit(main())

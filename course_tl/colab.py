@@ -33,19 +33,21 @@ import sys, subprocess
 if 'google.colab' in sys.modules:
     subprocess.run([sys.executable, '-m', 'pip', 'install', '-q', 'course_tl @ git+{repo}'], check=True)'''
 
-_MODE = '''from course_tl.core import is_quick, mode_banner
-QUICK = is_quick()
-print(mode_banner(QUICK))'''
+_MODE = '''MODE = None   # 'quick' (small, for a CPU) or 'full' (the whole lesson, for a GPU); None: COURSE_TL_MODE, else full on a GPU, quick on a CPU
+from course_tl.core import is_quick, mode_banner
+QUICK = is_quick(MODE)
+print(mode_banner(QUICK, minutes={minutes}))'''
 
 def colab_cells(nb_file:str, # the lesson's file name in nbs/, e.g. '10_functions_learn_weights.ipynb'
                 title:str, # the lesson's title
                 summary:str, # its one-sentence summary
+                minutes:tuple=(5, 20) # about how long the lesson takes: (quick mode on a 2-core CPU, full mode on a Colab T4)
                ) -> list:
-    "The three cells a lesson notebook opens with: title and Colab badge, the Colab-only install, the mode banner"
+    "The three cells a lesson notebook opens with: title and Colab badge, the Colab-only install, the editable mode line and banner"
     repo = repo_url()
     gh = repo.split('github.com/', 1)[-1]
     badge = (f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
              f"(https://colab.research.google.com/github/{gh}/blob/main/nbs/{Path(nb_file).name})")
     return [nbformat.v4.new_markdown_cell(f"# {title}\n\n> {summary}\n\n{badge}"),
             nbformat.v4.new_code_cell(_INSTALL.format(repo=repo), metadata={'tags': ['colab-install']}),
-            nbformat.v4.new_code_cell(_MODE)]
+            nbformat.v4.new_code_cell(_MODE.format(minutes=tuple(minutes)))]

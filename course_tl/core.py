@@ -48,8 +48,12 @@ class InputError(ValueError):
     "The user's input or settings can't be used; the message says why and what to do instead"
 
 # %% ../nbs/00_core.ipynb #3471b0a9
-def is_quick(quick:bool|None=None) -> bool:
-    "Quick mode? `quick` if given, else `COURSE_TL_MODE` (`quick`/`full`), else quick unless a GPU is present"
+def is_quick(quick:bool|str|None=None) -> bool:
+    "Quick mode? `quick` if given (a bool, or 'quick'/'full'), else `COURSE_TL_MODE` (`quick`/`full`), else quick unless a GPU is present"
+    if isinstance(quick, str):
+        m = quick.strip().lower()
+        if m not in ('quick', 'full'): raise InputError(f"the mode must be 'quick' or 'full', not {quick!r}")
+        return m == 'quick'
     if quick is not None: return bool(quick)
     env = os.environ.get('COURSE_TL_MODE', '').strip().lower()
     if env in ('quick', 'full'): return env == 'quick'
@@ -80,11 +84,16 @@ def device_name() -> str:
     return f"cpu ({os.cpu_count()} cores, {torch.get_num_threads()} torch threads)"
 
 # %% ../nbs/00_core.ipynb #61920518
-def mode_banner(quick:bool|None=None) -> str:
-    "The one-line note a lesson prints in its first cells: device and mode"
+def mode_banner(quick:bool|str|None=None, # as for `is_quick`
+                minutes:tuple|None=None # (quick, full): about how many minutes the lesson takes (a 2-core CPU, a Colab T4 GPU)
+               ) -> str:
+    "The note a lesson prints in its first cells: device, mode and, with `minutes`, what each mode costs"
     q = is_quick(quick)
-    why = ('small configs and few batches, minutes on a CPU' if q else 'the lesson at full size, as the original notebook ran it: use a GPU')
-    return f"Device: {device_name()} — {'QUICK' if q else 'FULL'} mode ({why}). Set COURSE_TL_MODE=quick|full to change."
+    why = ('small configs and few batches, for a CPU' if q else 'the lesson at full size, as the original notebook ran it: use a GPU')
+    cost = (f" About {minutes[0]} min in quick mode on a 2-core CPU, about {minutes[1]} min in full mode on a Colab T4 GPU."
+            if minutes else '')
+    return (f"Device: {device_name()} — {'QUICK' if q else 'FULL'} mode ({why}).{cost} "
+            "Change it with MODE = 'quick' or 'full' above (or COURSE_TL_MODE).")
 
 # %% ../nbs/00_core.ipynb #caca51b4
 def set_seed(seed:int=42):

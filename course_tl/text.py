@@ -21,24 +21,23 @@ __all__ = ['IMDB_MODES', 'MAX_WORDS', 'MINILM', 'LAPTOP_LM', 'LAPTOP_PRETRAIN', 
            'fine_tune_lm', 'train_classifier', 'ulmfit', 'show_text_results', 'save_pretrained', 'minilm_path',
            'load_minilm', 'minilm_features', 'minilm_head', 'train_head', 'MiniLMClassifier', 'minilm_ids',
            'pad_samples', 'minilm_dls', 'fine_tune_minilm', 'sample_train', 'predict_reviews', 'save_minilm_classifier',
-           'load_minilm_classifier', 'minilm_route', 'read_corpus', 'LMCheckpoint', 'half_state', 'pretrain_lm', 'imdb']
+           'load_minilm_classifier', 'minilm_route', 'read_corpus', 'LMCheckpoint', 'half_state', 'pretrain_lm',
+           'plot_ulmfit_stages', 'imdb']
 
 # %% ../nbs/05_text.ipynb #83ca4ed8
-_SMALL_AWD = dict(emb_sz=64, n_hid=128, n_layers=2)  # the quick AWD-LSTM
-
 IMDB_MODES = dict(
     quick=dict(full_data=False,          # the 1,000-review sample (800 train, 200 valid), not all of IMDB
-               pretrained=False,         # the AWD-LSTM starts from scratch (no WikiText-103 download)
-               lm_config=dict(awd_lstm_lm_config, **_SMALL_AWD), clas_config=dict(awd_lstm_clas_config, **_SMALL_AWD),
+               pretrained='laptop',      # stage 1 = the course's laptop language model (data_cache/laptop_lm), not WikiText-103
+               lm_config=None, clas_config=None,                                # None: the laptop LM's sizes
                max_vocab=6000, bs=32, seq_len=72, lm_seq_len=72, workers=0,
-               lm_frozen_epochs=0, lm_epochs=1, lm_lr=1e-2, unfreeze_epochs=1,   # ULMFiT's stages
-               one_call_bs=32, one_call_epochs=1,                               # the lesson's one-call classifier
+               lm_frozen_epochs=1, lm_epochs=1, lm_lr=5e-3, unfreeze_epochs=1,   # ULMFiT's stages
+               one_call_bs=32, one_call_epochs=1, one_call_lr=1e-2,             # the lesson's one-call classifier
                max_len=128, ft_epochs=1, ft_train=400,                          # MiniLM: word pieces, fine-tuning epochs and training reviews
                threads=1),
     full=dict(full_data=True, pretrained=True, lm_config=None, clas_config=None,   # None: fastai's AWD-LSTM configuration
               max_vocab=60000, bs=128, seq_len=72, lm_seq_len=80, workers=None,
               lm_frozen_epochs=1, lm_epochs=10, lm_lr=2e-3, unfreeze_epochs=2,
-              one_call_bs=64, one_call_epochs=4,
+              one_call_bs=64, one_call_epochs=4, one_call_lr=1e-2,
               max_len=256, ft_epochs=2, ft_train=None,
               threads=None))                                                     # None: torch's default
 
@@ -58,7 +57,7 @@ def ensure_wt103():
     host = urlparse(URLs.WT103_FWD).hostname
     if not is_online(host):
         raise OfflineError(f"Can't download fastai's WikiText-103 AWD-LSTM from {host}: no network. Use quick mode "
-                           "(COURSE_TL_MODE=quick or --quick: a small AWD-LSTM trained from scratch, pretrained=False), "
+                           "(COURSE_TL_MODE=quick or --quick: stage 1 is the course's laptop language model, pretrained='laptop'), "
                            "or the MiniLM route (`course-tl imdb --method minilm`), whose weights come with a pip package.")
 
 # %% ../nbs/05_text.ipynb #ab3b5760
@@ -642,6 +641,26 @@ def pretrain_lm(text:str=None, # a folder of .txt files or a CSV with a text col
     print(f"Saved {out/'lm.pth'} ({card['size_mb']:.1f} MB), {out/'lm_vocab.pkl'} and {out/'MODEL_CARD.md'}: "
           f"held-out perplexity {last['perplexity']:.1f} after {card['epochs_done']} epochs, {secs:.0f} s", flush=True)
 
+# %% ../nbs/05_text.ipynb #1a7c114a
+def plot_ulmfit_stages(stage1:str="WikiText-103\n(103 M tokens of Wikipedia)", # what the general language model read
+                       ax=None # a matplotlib axis; None: a new figure
+                      ):
+    "ULMFiT's three stages as a picture: a general language model, the same fine-tuned on the task's text, a classifier on its encoder"
+    import matplotlib.pyplot as plt
+    from matplotlib.patches import FancyBboxPatch
+    if ax is None: _, ax = plt.subplots(figsize=(10, 2.6))
+    boxes = [("1. General language model", f"predicts the next word of\n{stage1}", '#cfe2f3'),
+             ("2. Target language model", "the same model, fine-tuned\non the task's text\n(labelled or not)", '#d9ead3'),
+             ("3. Classifier", "its encoder + a new head:\ngradual unfreezing,\ndiscriminative learning rates", '#fce5cd')]
+    for i, (title, body, colour) in enumerate(boxes):
+        x = i*3.4
+        ax.add_patch(FancyBboxPatch((x, 0), 2.6, 2, boxstyle='round,pad=0.1', fc=colour, ec='0.3'))
+        ax.text(x + 1.3, 1.65, title, ha='center', va='center', fontsize=11, weight='bold')
+        ax.text(x + 1.3, 0.75, body, ha='center', va='center', fontsize=9)
+        if i: ax.annotate('', xy=(x - 0.15, 1), xytext=(x - 0.65, 1), arrowprops=dict(arrowstyle='->', lw=2))
+    ax.set_xlim(-0.3, 9.5); ax.set_ylim(-0.3, 2.4); ax.axis('off')
+    return ax
+
 # %% ../nbs/05_text.ipynb #aafd320f
 _LOAD_HELP = ("Load an export: ulmfit: `from fastai.text.all import load_learner; load_learner(FILE).predict(text)`; "
               "minilm: `from course_tl.text import load_minilm_classifier; load_minilm_classifier(FILE).predict(texts)`.")
@@ -668,7 +687,8 @@ def imdb(method:Annotated[str, dict(choices=['ulmfit', 'minilm'])]='ulmfit', # U
     if method == 'ulmfit':
         if fine_tune: raise InputError("--fine-tune is for --method minilm (ULMFiT always fine-tunes its language model)")
         if max_len: raise InputError("--max-len is for --method minilm (ULMFiT reads whole reviews, up to MAX_WORDS words)")
-        if cfg.pretrained: ensure_wt103()  # fail now, not after tokenizing
+        if cfg.pretrained == 'laptop': laptop_lm()   # fail now, not after tokenizing
+        elif cfg.pretrained: ensure_wt103()
     if csv: source = read_reviews(csv)
     elif not cfg.full_data: source = read_reviews()
     else: source = imdb_path(full=True) if method == 'ulmfit' else read_reviews(imdb_path(full=True))

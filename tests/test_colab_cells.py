@@ -92,3 +92,14 @@ def test_colab_cells_makes_the_contract_cells():
     made = colab_cells(INTRO.name, title, summary)
     assert [c.source for c in made] == [c.source for c in nb.cells[:3]]
     assert made[1].metadata.tags == ['colab-install']
+
+def test_mode_line_is_editable(lesson, monkeypatch):
+    "The mode cell starts with `MODE = None`, which a student edits; 'quick'/'full' win over COURSE_TL_MODE, anything else is refused"
+    path, nb = lesson
+    src = nb.cells[2].source
+    assert src.startswith('MODE = None'), 'the first line of the mode cell is the editable MODE line'
+    monkeypatch.setenv('COURSE_TL_MODE', 'quick')
+    ns, out = run_cell(src.replace('MODE = None', "MODE = 'full'", 1))
+    assert ns['QUICK'] is False and 'FULL mode' in out and re.search(r'About \d+ min in quick mode .* about \d+ min in full mode', out), out
+    from course_tl.core import InputError
+    with pytest.raises(InputError): run_cell(src.replace('MODE = None', "MODE = 'fast'", 1))

@@ -1,5 +1,5 @@
 "course_tl.recipes beyond its notebook: export -> load_learner in a fresh process, and `course-tl dogs-cats` on bad input"
-import json, subprocess, sys, shutil
+import json, shutil
 import pytest
 from course_tl.core import cache_dir
 from course_tl.data import dogs_cats_path
@@ -22,7 +22,7 @@ def _one_error(capsys, rc):
     assert len(lines) == 1 and lines[0].startswith('course-tl dogs-cats: error:') and 'Traceback' not in err, err
     return lines[0]
 
-def test_export_loads_in_a_fresh_process(tmp_path, capsys):
+def test_export_loads_in_a_fresh_process(tmp_path, capsys, fresh_python):
     f, j = tmp_path/'models'/'dc.pkl', tmp_path/'out'/'dc.json'   # folders that don't exist yet
     rc = main(['dogs-cats', '--recipe', 'frozen', '--arch', 'efficientnet_lite0', '--limit', '4', '--size', '64', '--bs', '4',
                '--epochs', '1', '--quick', '--export', f, '--json', j])
@@ -31,9 +31,7 @@ def test_export_loads_in_a_fresh_process(tmp_path, capsys):
     assert json.loads(j.read_text())['rows'][0]['epochs'] == 1
     img = sorted((dogs_cats_path()/'valid'/'dogs').iterdir())[0]
     code = f"from fastai.learner import load_learner; print(load_learner({str(f)!r}).predict({str(img)!r})[0])"  # no course_tl import
-    r = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr[-3000:]
-    assert r.stdout.strip().splitlines()[-1] in ('cats', 'dogs')
+    assert fresh_python(code).strip().splitlines()[-1] in ('cats', 'dogs')
 
 def test_missing_folder(tmp_path, capsys):
     assert 'does not exist' in _one_error(capsys, main(['dogs-cats', '--data', tmp_path/'nowhere']))

@@ -19,6 +19,7 @@ def test_wheel_holds_the_samples(wheel):
     names = zipfile.ZipFile(wheel).namelist()
     data = [n for n in names if '.data/data/share/course_tl/data_cache/' in n]
     assert any(n.endswith('imdb_sample/texts.csv') for n in data)
+    assert {n.rsplit('/', 1)[1] for n in data if '/laptop_lm/' in n} == {'lm.pth', 'lm_vocab.pkl', 'model_card.json', 'MODEL_CARD.md'}
     assert sum('/dogs_cats/train/cats/' in n for n in data) == 100 and sum('/mnist_tiny/train/7/' in n for n in data) > 300
 
 
@@ -31,13 +32,14 @@ def test_installed_wheel_finds_them_outside_the_checkout(wheel, tmp_path, offlin
                    check=True, env=dict(os.environ, PIP_CONFIG_FILE=os.devnull), timeout=300)
     deps = sysconfig.get_paths()['purelib']   # this environment's packages (its editable course_tl is not importable from here)
     code = ("import course_tl, course_tl.data as d; print(course_tl.__file__); print(d.imdb_path()); print(d.dogs_cats_path()); "
-            "print(d.mnist_tiny_path())")
+            "print(d.mnist_tiny_path()); import course_tl.text as t; print(t.laptop_lm().path)")
     r = subprocess.run([str(prefix/'bin'/'python'), '-c', code], capture_output=True, text=True, cwd=tmp_path, timeout=300,
                        env=dict(os.environ, PYTHONPATH=deps, COURSE_TL_CACHE=str(tmp_path/'cache'), COURSE_TL_OFFLINE='1'))
     assert r.returncode == 0, r.stderr[-3000:]
-    mod, imdb, dogs, mnist = r.stdout.split()
+    mod, imdb, dogs, mnist, lm = r.stdout.split()[-5:]
     assert str(ROOT) not in mod and mod.startswith(str(prefix))
     shipped = prefix/'share'/'course_tl'/'data_cache'
     assert Path(imdb) == shipped/'imdb_sample' and (Path(imdb)/'texts.csv').stat().st_size > 1_000_000
     assert Path(dogs) == shipped/'dogs_cats' and Path(mnist) == shipped/'mnist_tiny'
+    assert Path(lm) == shipped/'laptop_lm'   # quick-mode ULMFiT's stage 1 comes with the wheel
     import course_tl; assert Path(course_tl.__file__).resolve().parent == ROOT/'course_tl', 'this environment keeps its own course_tl'
