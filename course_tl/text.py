@@ -213,7 +213,7 @@ def fine_tune_lm(dls_lm:DataLoaders, # from `imdb_dls(..., is_lm=True)`
     "ULMFiT stage 2: the language model fine-tuned (or trained from scratch) on review text; returns it and its results rows"
     learn = _fp16(language_model_learner(dls_lm, AWD_LSTM, drop_mult=0.3, metrics=[accuracy, Perplexity()],
                                          path=imdb_models(path), **awd_lstm_kwargs(pretrained, config)))
-    rows = [fit_stage(learn, 'LM: new embeddings (frozen)', frozen_epochs, 2e-2)] if frozen_epochs else []
+    rows = [fit_stage(learn, 'LM: new embeddings (frozen)', frozen_epochs, 2e-2)] if frozen_epochs and pretrained else []  # from scratch: nothing to freeze
     learn.unfreeze()
     rows.append(fit_stage(learn, 'LM: all layers', epochs, lr))
     return learn, rows
@@ -530,6 +530,11 @@ def half_state(model:nn.Module # a language model
     return out
 
 # %% ../nbs/05_text.ipynb #9816f680
+def _command(name:str, **args) -> str:
+    "The `course-tl name` command line that gives `args` (the options not left at None or False)"
+    opts = [f"--{k.replace('_', '-')}" + ('' if v is True else f" {shlex.quote(str(v))}") for k, v in args.items() if v not in (None, False)]
+    return ' '.join([f'course-tl {name}', *opts])
+
 def _corpus_dls(texts:list, vocab, max_vocab:int, bs:int, seq_len:int, valid_pct:float, seed:int) -> DataLoaders:
     "Language-model DataLoaders over `texts` (tokenized by fastai), `valid_pct` of them held out"
     if len(texts) < 2: raise InputError(f"need at least 2 texts (one is held out to measure perplexity), got {len(texts)}")
@@ -664,11 +669,6 @@ def plot_ulmfit_stages(stage1:str="WikiText-103\n(103 M tokens of Wikipedia)", #
 # %% ../nbs/05_text.ipynb #aafd320f
 _LOAD_HELP = ("Load an export: ulmfit: `from fastai.text.all import load_learner; load_learner(FILE).predict(text)`; "
               "minilm: `from course_tl.text import load_minilm_classifier; load_minilm_classifier(FILE).predict(texts)`.")
-
-def _command(name:str, **args) -> str:
-    "The `course-tl name` command line that gives `args` (the options not left at None or False)"
-    opts = [f"--{k.replace('_', '-')}" + ('' if v is True else f" {shlex.quote(str(v))}") for k, v in args.items() if v not in (None, False)]
-    return ' '.join([f'course-tl {name}', *opts])
 
 def imdb(method:Annotated[str, dict(choices=['ulmfit', 'minilm'])]='ulmfit', # ULMFiT (fastai's AWD-LSTM) or MiniLM (pip-installed, works offline)
          fine_tune:bool=False, # minilm: also fine-tune the encoder (minutes on a CPU)

@@ -63,7 +63,7 @@ def test_ulmfit_export(cli, fresh_python, tiny_csv, env, tmp_path):
     assert r.returncode == 0, r.stderr[-3000:]
     res = json.loads((tmp_path/'out'/'r.json').read_text())
     assert res['method'] == 'ulmfit' and res['quick'] is True and res['mode'] == 'quick'
-    assert [s['stage'] for s in res['stages']] == ['LM: all layers', 'classifier: head only', 'classifier: freeze_to(-2)',
+    assert [s['stage'] for s in res['stages']] == ['LM: new embeddings (frozen)', 'LM: all layers', 'classifier: head only', 'classifier: freeze_to(-2)',
                                                   'classifier: freeze_to(-3)', 'classifier: unfreeze()']
     assert all(0 <= s['accuracy'] <= 1 and s['seconds'] >= 0 for s in res['stages'])
     assert 'classifier: freeze_to(-2)' in r.stdout and 'QUICK mode' in r.stdout and 'load_learner(FILE).predict' in r.stdout
