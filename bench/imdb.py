@@ -63,12 +63,9 @@ def lm_configs(threads:int):
     "Training tokens/s of candidate laptop-LM sizes on random tokens (batch 64 x 72), beside the CPU's fp32 matmul peak"
     import torch
     from fastai.text.all import get_language_model, AWD_LSTM, awd_lstm_lm_config, CrossEntropyLossFlat
-    a, b = torch.randn(2048, 2048), torch.randn(2048, 2048); a @ b
-    peak = 0.
-    for _ in range(3):
-        t = time.perf_counter()
-        for _ in range(10): a @ b
-        peak = max(peak, 2*2048**3*10/(time.perf_counter() - t)/1e9)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from railway import peak_gflops    # the same fp32 matmul peak as the railway benchmark's FLOP bound
+    peak = peak_gflops(threads)
     print(f"CPU peak: {peak:.0f} GFLOP/s (fp32 2048x2048 torch.mm, {threads} threads)\n")
     print("| vocab | emb | hidden | layers | parameters | MB fp16 | MFLOP / token (train) | tokens/s | GFLOP/s | % of peak | tokens in 1 h |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
