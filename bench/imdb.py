@@ -8,6 +8,15 @@ whose text is also in the sample (the sample came from the same pool).
     .venv/bin/python bench/imdb.py                 # ULMFiT and the one-call classifier, from the laptop LM and from scratch (~10 min)
     .venv/bin/python bench/imdb.py --minilm        # also the MiniLM routes (frozen features + head; fine-tuned)
     .venv/bin/python bench/imdb.py --lm-configs    # tokens/s and FLOP bound of candidate laptop-LM sizes (how LAPTOP_LM was chosen)
+    .venv/bin/python bench/imdb.py --curve         # the data-efficiency curve (ULMFiT paper, Figure 3): out/imdb_curve.{json,png}
+    .venv/bin/python bench/imdb.py --curve --sizes 100,400,1600 --awd-max 1600   # a shorter curve; a rerun adds the missing cells
+
+The curve trains every route on 100, 400, 1,600 and 6,400 labelled reviews of IMDB's train folder (nested subsets of one
+seeded, balanced draw that leaves out every review of the embedded sample; and on all of them for the routes that can
+afford it: TF-IDF and MiniLM features), validates on the sample's 200 validation reviews and scores on the same 5,000 test
+reviews. Routes: AWD-LSTM from scratch (the quick ULMFiT stages from random weights), ULMFiT from the laptop LM, MiniLM
+frozen features + head, TF-IDF + logistic regression (scikit-learn). Each finished cell is kept in the JSON, so a rerun
+only trains the cells that are missing (and MiniLM's features are cached), unless --fresh.
 
 Routes: quick mode of `IMDB_MODES` (what the lesson and `course-tl imdb --quick` run). "laptop LM" = stage 1 is the
 language model the course ships in `data_cache/laptop_lm` (pretrained by `course-tl pretrain-lm` on IMDB's unlabelled
@@ -15,7 +24,7 @@ reviews, see its MODEL_CARD.md); "scratch" = the same AWD-LSTM sizes from random
 ULMFiT >= 82%, one-call from the laptop LM >= 75%, "That movie was wicked cool!" positive and a plainly negative
 review negative. Prints the command, the device and one table; --json writes it.
 """
-import argparse, os, re, shlex, sys, tarfile, time
+import argparse, json, os, re, shlex, sys, tarfile, time
 from pathlib import Path
 
 SHARED = Path(__file__).resolve().parents[2]/'shared'/'data'
@@ -88,11 +97,117 @@ def lm_configs(threads:int):
               f"{tps*flop/1e9/peak:.0%} | {tps*3600/1e6:.0f} M |", flush=True)
 
 
+def train_pool(seed:int=0, tgz:Path=SHARED/'imdb.tgz'):
+    "IMDB's labelled training reviews in one seeded order, positive and negative alternating, none also in the sample"
+    import numpy as np, pandas as pd
+    from course_tl.text import read_reviews
+    sample = {t.strip() for t in read_reviews(verbose=False).text}
+    by = {'positive': [], 'negative': []}
+    with tarfile.open(tgz) as tf:
+        for m in tf:
+            g = re.fullmatch(r'imdb/train/(pos|neg)/([^/]+)\.txt', m.name)
+            if g and m.isfile():
+                t = tf.extractfile(m).read().decode('utf-8', errors='replace')
+                if t.strip() not in sample: by['positive' if g.group(1) == 'pos' else 'negative'].append((m.name, t))
+    rng, cols = np.random.RandomState(seed), {}
+    for lab, rows in by.items():
+        rows.sort(); cols[lab] = [rows[i] for i in rng.permutation(len(rows))]
+    n = min(len(v) for v in cols.values())
+    out = [dict(file=f, text=t, label=lab) for i in range(n) for lab in ('negative', 'positive') for f, t in [cols[lab][i]]]
+    return pd.DataFrame(out)
+
+
+ROUTES = ('AWD-LSTM from scratch', 'ULMFiT (laptop LM)', 'MiniLM features + head', 'TF-IDF + logistic regression')
+ANCHORS = [('ULMFiT paper (full AWD-LSTM, WikiText-103, 25k reviews)', 0.954), ("fastai's text tutorial, three stages", 0.943),
+           ("fastai's text tutorial, fine_tune(4, 1e-2)", 0.926), ('NBSVM-bigram (Wang & Manning 2012)', 0.912)]
+
+
+def _tfidf(train, test):
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    vec = TfidfVectorizer(ngram_range=(1, 2), min_df=1 if len(train) < 1000 else 2, sublinear_tf=True, max_features=200_000)
+    clf = LogisticRegression(C=4.0, max_iter=2000).fit(vec.fit_transform(train.text), train.label)
+    return float((clf.predict(vec.transform(test.text)) == test.label.values).mean())
+
+
+def curve(a, q, test, cmd, n_threads):
+    "The data-efficiency curve: each route on nested subsets of IMDB's training reviews, all scored on `test`"
+    import numpy as np, pandas as pd, torch
+    from course_tl.core import set_seed, write_json, device_name
+    from course_tl.text import read_reviews, ulmfit, minilm_features, train_head, laptop_lm
+    out = Path(a.curve_json)
+    done = {} if a.fresh or not out.exists() else {(c['route'], c['n']): c for c in json.loads(out.read_text())['cells']}
+    pool, valid = train_pool(), read_reviews(verbose=False).query('is_valid')
+    sizes = [int(x) for x in a.sizes.split(',')]
+    plan = [(r, n) for r in ROUTES for n in sizes + ([len(pool)] if r in ROUTES[2:] else [])
+            if not (r in ROUTES[:2] and n > a.awd_max)]
+    card = laptop_lm().card
+    def save():
+        cells = sorted(done.values(), key=lambda c: (ROUTES.index(c['route']), c['n']))
+        write_json(out, dict(command=cmd, device=device_name(), threads=n_threads, n_test=len(test), pool=len(pool), sizes=sizes,
+                             anchors=ANCHORS, cells=cells))
+    test_feats = None
+    for route, n in plan:
+        if (route, n) in done: continue
+        df = pd.concat([pool.iloc[:n].assign(is_valid=False), valid]).reset_index(drop=True)[['text', 'label', 'is_valid']]
+        set_seed(42); t = time.perf_counter()
+        if route == ROUTES[3]: acc = _tfidf(df[~df.is_valid], test)
+        elif route == ROUTES[2]:
+            X = minilm_features(df.text, q.max_len)
+            if test_feats is None: test_feats = minilm_features(test.text, q.max_len)
+            learn, _ = train_head(X, df)
+            labels = sorted(df.label.unique())
+            with torch.no_grad(): p = learn.model.eval()(test_feats).argmax(1).numpy()
+            acc = float((np.array(labels)[p] == test.label.values).mean())
+        else:
+            pre = route == ROUTES[1]
+            cfg = dict(q, pretrained='laptop') if pre else dict(q, pretrained=False, lm_config=_sizes(card, lm=True), clas_config=_sizes(card, lm=False),
+                                                                lm_frozen_epochs=0, lm_epochs=q.lm_epochs + q.lm_frozen_epochs)
+            learn, _ = ulmfit(df, cfg)
+            acc = score(learn, test)
+        done[(route, n)] = c = dict(route=route, n=n, accuracy=round(acc, 4), seconds=round(time.perf_counter() - t, 1))
+        print(c, flush=True); save()
+    save()
+    res = pd.DataFrame(done.values())
+    tab = res.pivot(index='n', columns='route', values='accuracy').reindex(columns=[r for r in ROUTES if r in set(res.route)])
+    secs = res.pivot(index='n', columns='route', values='seconds').reindex(columns=tab.columns)
+    cell = lambda acc, s: '' if pd.isna(acc) else f"{acc:.1%} ({s:.0f} s)"
+    print(f"\\n$ {cmd}\\n{device_name()}, {n_threads} torch thread(s); accuracy on {len(test):,} test reviews (seconds to train, features included)\\n")
+    print("| training reviews | " + " | ".join(tab.columns) + " |\\n|---" * (len(tab.columns) + 1) + "|")
+    for n_, r in tab.iterrows(): print(f"| {n_:,} | " + " | ".join(cell(r[c], secs.loc[n_, c]) for c in tab.columns) + " |")
+    print("\\nFor scale (all 25,000 training reviews, a GPU): " + "; ".join(f"{k} {v:.1%}" for k, v in ANCHORS))
+    plot_curve(json.loads(out.read_text()), out.with_suffix('.png'))
+    print(f"\\nwrote {out} and {out.with_suffix('.png')}")
+
+
+def plot_curve(res:dict, png:Path):
+    "Accuracy against the number of labelled training reviews (log scale), one line per route, the published figures beside"
+    import matplotlib; matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for r, m in zip(ROUTES, 'osD^'):
+        cs = [c for c in res['cells'] if c['route'] == r]
+        if cs: ax.plot([c['n'] for c in cs], [100*c['accuracy'] for c in cs], marker=m, label=r)
+    for (name, v), ls in zip(res['anchors'][:1] + res['anchors'][3:], ('--', ':')):
+        ax.axhline(100*v, color='grey', ls=ls, lw=1)
+        ax.text(0.01, 100*v + 0.4, f"{name}: {v:.1%}", fontsize=8, color='grey', transform=ax.get_yaxis_transform())
+    ax.axhline(50, color='k', lw=0.5); ax.set_xscale('log')
+    ax.set_xlabel('labelled training reviews (log scale)'); ax.set_ylabel(f"accuracy on {res['n_test']:,} unseen test reviews (%)")
+    ax.set_title('When does transfer pay? IMDB sentiment on a 2-core CPU'); ax.set_ylim(45, 100); ax.legend(loc='lower right'); ax.grid(alpha=0.3)
+    fig.text(0.01, 0.01, '$ ' + res['command'], fontsize=7, color='grey')
+    fig.tight_layout(rect=(0, 0.03, 1, 1)); fig.savefig(png, dpi=110); plt.close(fig)
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog='bench/imdb.py', description=__doc__.splitlines()[0])
     p.add_argument('--n-test', type=int, default=5000, help='reviews of the scoring set (default: %(default)s)')
     p.add_argument('--minilm', action='store_true', help='also the MiniLM routes')
     p.add_argument('--lm-configs', action='store_true', help='only: throughput of candidate laptop-LM sizes')
+    p.add_argument('--curve', action='store_true', help='only: the data-efficiency curve')
+    p.add_argument('--sizes', default='100,400,1600,6400', help='--curve: training-set sizes (default: %(default)s)')
+    p.add_argument('--awd-max', type=int, default=6400, help='--curve: largest size for the AWD-LSTM routes (default: %(default)s)')
+    p.add_argument('--curve-json', default='out/imdb_curve.json', help='--curve: results (kept between runs) and, beside it, the plot')
+    p.add_argument('--fresh', action='store_true', help='--curve: retrain every cell instead of keeping the finished ones')
     p.add_argument('--threads', type=int, default=None, help="torch threads (default: quick mode's rule)")
     p.add_argument('--json', metavar='FILE', help='also write the table as JSON')
     a = p.parse_args(argv)
@@ -108,6 +223,9 @@ def main(argv=None) -> int:
     defaults.callbacks = [c for c in defaults.callbacks if c.__name__ != 'ProgressCallback']  # no bars in the log
     t0 = time.perf_counter()
     test = test_reviews(a.n_test)
+    if a.curve:
+        with num_threads(a.threads or q.threads) as n: curve(a, q, test, cmd, n)
+        print(f"wall time {time.perf_counter() - t0:.0f} s"); return 0
     df = read_reviews(verbose=False)
     card = laptop_lm().card
     print(f"$ {cmd}\n{device_name()}; trained on the sample's {(~df.is_valid).sum()} training reviews, scored on {len(test):,} test reviews "

@@ -39,8 +39,9 @@ def shipped_dir() -> Path:
     return Path(sys.prefix)/'share'/'course_tl'/'data_cache'
 
 def embedded(name:str) -> Path|None:
-    "Path of the embedded dataset `name` in the cache or among the wheel's shipped samples, or `None` if neither has it"
-    for p in (cache_dir()/name, shipped_dir()/name):
+    "Path of the embedded dataset `name`: in the cache, the checkout's `data_cache/` or the wheel's shipped samples; `None` if none has it"
+    root = repo_root()
+    for p in (cache_dir()/name, *([root/'data_cache'/name] if root else []), shipped_dir()/name):
         if p.is_dir() and any(p.iterdir()): return p
 
 # %% ../nbs/00_core.ipynb #3a98ee83

@@ -85,11 +85,12 @@ def test_lessons_export_nothing(lesson):
     assert not [s for s in code if re.search(r'^\s*#\|\s*(export|exports|exporti|default_exp)\b', s, re.M)], \
         f'{path.name} has #| export or #| default_exp cells: move the helpers into a library notebook'
 
-def test_colab_cells_makes_the_contract_cells():
-    "`colab_cells` writes exactly the opening cells the intro lesson has"
-    nb = nbformat.read(INTRO, as_version=4)
+def test_colab_cells_makes_the_contract_cells(lesson):
+    "`colab_cells` writes exactly the opening cells each lesson has (its own minutes in the banner)"
+    path, nb = lesson
     title, summary = re.match(r'# (.+)\n+> (.+)', nb.cells[0].source).groups()
-    made = colab_cells(INTRO.name, title, summary)
+    minutes = tuple(int(m) for m in re.search(r'minutes=\((\d+), (\d+)\)', nb.cells[2].source).groups())
+    made = colab_cells(path.name, title, summary, minutes=minutes)
     assert [c.source for c in made] == [c.source for c in nb.cells[:3]]
     assert made[1].metadata.tags == ['colab-install']
 
