@@ -117,11 +117,6 @@ def train_pool(seed:int=0, tgz:Path=SHARED/'imdb.tgz'):
     return pd.DataFrame(out)
 
 
-ROUTES = ('AWD-LSTM from scratch', 'ULMFiT (laptop LM)', 'MiniLM features + head', 'TF-IDF + logistic regression')
-ANCHORS = [('ULMFiT paper (full AWD-LSTM, WikiText-103, 25k reviews)', 0.954), ("fastai's text tutorial, three stages", 0.943),
-           ("fastai's text tutorial, fine_tune(4, 1e-2)", 0.926), ('NBSVM-bigram (Wang & Manning 2012)', 0.912)]
-
-
 def _tfidf(train, test):
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
@@ -134,27 +129,28 @@ def curve(a, q, test, cmd, n_threads):
     "The data-efficiency curve: each route on nested subsets of IMDB's training reviews, all scored on `test`"
     import numpy as np, pandas as pd, torch
     from course_tl.core import set_seed, write_json, device_name
-    from course_tl.text import read_reviews, ulmfit, minilm_features, train_head, laptop_lm
+    from course_tl.text import read_reviews, ulmfit, minilm_features, train_head, laptop_lm, curve_table, plot_curve, CURVE_ROUTES as ROUTES, CURVE_ANCHORS
     out = Path(a.curve_json)
     done = {} if a.fresh or not out.exists() else {(c['route'], c['n']): c for c in json.loads(out.read_text())['cells']}
     pool, valid = train_pool(), read_reviews(verbose=False).query('is_valid')
+    if a.pool_max: pool = pool.iloc[:a.pool_max]
     sizes = [int(x) for x in a.sizes.split(',')]
-    plan = [(r, n) for r in ROUTES for n in sizes + ([len(pool)] if r in ROUTES[2:] else [])
-            if not (r in ROUTES[:2] and n > a.awd_max)]
+    plan = ([(r, n) for r in ROUTES[:1:-1] for n in sizes + [len(pool)]] +          # the cheap routes first, then the AWD-LSTM by size
+            [(r, n) for n in sizes if n <= a.awd_max for r in ROUTES[1::-1]])
     card = laptop_lm().card
     def save():
         cells = sorted(done.values(), key=lambda c: (ROUTES.index(c['route']), c['n']))
         write_json(out, dict(command=cmd, device=device_name(), threads=n_threads, n_test=len(test), pool=len(pool), sizes=sizes,
-                             anchors=ANCHORS, cells=cells))
+                             anchors=CURVE_ANCHORS, cells=cells))
     test_feats = None
     for route, n in plan:
         if (route, n) in done: continue
         df = pd.concat([pool.iloc[:n].assign(is_valid=False), valid]).reset_index(drop=True)[['text', 'label', 'is_valid']]
+        if route == ROUTES[2] and test_feats is None: test_feats = minilm_features(test.text, q.max_len)   # scoring, not training: untimed
         set_seed(42); t = time.perf_counter()
         if route == ROUTES[3]: acc = _tfidf(df[~df.is_valid], test)
         elif route == ROUTES[2]:
             X = minilm_features(df.text, q.max_len)
-            if test_feats is None: test_feats = minilm_features(test.text, q.max_len)
             learn, _ = train_head(X, df)
             labels = sorted(df.label.unique())
             with torch.no_grad(): p = learn.model.eval()(test_feats).argmax(1).numpy()
@@ -168,34 +164,17 @@ def curve(a, q, test, cmd, n_threads):
         done[(route, n)] = c = dict(route=route, n=n, accuracy=round(acc, 4), seconds=round(time.perf_counter() - t, 1))
         print(c, flush=True); save()
     save()
-    res = pd.DataFrame(done.values())
-    tab = res.pivot(index='n', columns='route', values='accuracy').reindex(columns=[r for r in ROUTES if r in set(res.route)])
-    secs = res.pivot(index='n', columns='route', values='seconds').reindex(columns=tab.columns)
+    res = json.loads(out.read_text())
+    tab, secs = curve_table(res), curve_table(res, 'seconds')
     cell = lambda acc, s: '' if pd.isna(acc) else f"{acc:.1%} ({s:.0f} s)"
-    print(f"\\n$ {cmd}\\n{device_name()}, {n_threads} torch thread(s); accuracy on {len(test):,} test reviews (seconds to train, features included)\\n")
-    print("| training reviews | " + " | ".join(tab.columns) + " |\\n|---" * (len(tab.columns) + 1) + "|")
+    print(f"\n$ {cmd}\n{device_name()}, {n_threads} torch thread(s); accuracy on {len(test):,} test reviews (seconds to train, features included)\n")
+    print("| training reviews | " + " | ".join(tab.columns) + " |\n" + "|---" * (len(tab.columns) + 1) + "|")
     for n_, r in tab.iterrows(): print(f"| {n_:,} | " + " | ".join(cell(r[c], secs.loc[n_, c]) for c in tab.columns) + " |")
-    print("\\nFor scale (all 25,000 training reviews, a GPU): " + "; ".join(f"{k} {v:.1%}" for k, v in ANCHORS))
-    plot_curve(json.loads(out.read_text()), out.with_suffix('.png'))
-    print(f"\\nwrote {out} and {out.with_suffix('.png')}")
-
-
-def plot_curve(res:dict, png:Path):
-    "Accuracy against the number of labelled training reviews (log scale), one line per route, the published figures beside"
+    print("\nFor scale (all 25,000 training reviews, a GPU): " + "; ".join(f"{k} {v:.1%}" for k, v in CURVE_ANCHORS))
     import matplotlib; matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(8, 5))
-    for r, m in zip(ROUTES, 'osD^'):
-        cs = [c for c in res['cells'] if c['route'] == r]
-        if cs: ax.plot([c['n'] for c in cs], [100*c['accuracy'] for c in cs], marker=m, label=r)
-    for (name, v), ls in zip(res['anchors'][:1] + res['anchors'][3:], ('--', ':')):
-        ax.axhline(100*v, color='grey', ls=ls, lw=1)
-        ax.text(0.01, 100*v + 0.4, f"{name}: {v:.1%}", fontsize=8, color='grey', transform=ax.get_yaxis_transform())
-    ax.axhline(50, color='k', lw=0.5); ax.set_xscale('log')
-    ax.set_xlabel('labelled training reviews (log scale)'); ax.set_ylabel(f"accuracy on {res['n_test']:,} unseen test reviews (%)")
-    ax.set_title('When does transfer pay? IMDB sentiment on a 2-core CPU'); ax.set_ylim(45, 100); ax.legend(loc='lower right'); ax.grid(alpha=0.3)
-    fig.text(0.01, 0.01, '$ ' + res['command'], fontsize=7, color='grey')
-    fig.tight_layout(rect=(0, 0.03, 1, 1)); fig.savefig(png, dpi=110); plt.close(fig)
+    ax = plot_curve(res); ax.figure.text(0.01, 0.01, '$ ' + res['command'], fontsize=7, color='grey')
+    ax.figure.tight_layout(rect=(0, 0.03, 1, 1)); ax.figure.savefig(out.with_suffix('.png'), dpi=110)
+    print(f"\nwrote {out} and {out.with_suffix('.png')}")
 
 
 def main(argv=None) -> int:
@@ -207,6 +186,7 @@ def main(argv=None) -> int:
     p.add_argument('--sizes', default='100,400,1600,6400', help='--curve: training-set sizes (default: %(default)s)')
     p.add_argument('--awd-max', type=int, default=6400, help='--curve: largest size for the AWD-LSTM routes (default: %(default)s)')
     p.add_argument('--curve-json', default='out/imdb_curve.json', help='--curve: results (kept between runs) and, beside it, the plot')
+    p.add_argument('--pool-max', type=int, default=None, help='--curve: use at most this many training reviews (default: all; for a smoke test)')
     p.add_argument('--fresh', action='store_true', help='--curve: retrain every cell instead of keeping the finished ones')
     p.add_argument('--threads', type=int, default=None, help="torch threads (default: quick mode's rule)")
     p.add_argument('--json', metavar='FILE', help='also write the table as JSON')

@@ -205,4 +205,5 @@ def download(url:str, what:str, instead:str, **kwargs) -> Path:
     host = urlparse(url).hostname or 'files.fast.ai'
     if not fastai_data_path(url).exists() and not is_online(host):
         raise OfflineError(f"Can't download {what} from {url}: no network. {instead}")
+    if not fastai_data_path(url).exists(): print(f"Downloading {what} from {url} (once; later runs find it in the cache)", flush=True)
     return untar_data(url, base=cache_dir('downloads'), **kwargs)

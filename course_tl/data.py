@@ -31,14 +31,14 @@ def imdb_path(full:bool=False # the full 100k-review IMDB (download) instead of 
     from fastai.data.external import URLs
     if full: return download(URLs.IMDB, 'the full IMDB dataset (about 140 MB)',
                              "Use imdb_path() for the 1000-review sample shipped in data_cache/, or run with a network.")
-    return _sample_or_download('imdb_sample', URLs.IMDB_SAMPLE, 'the IMDB sample')
+    return _sample_or_download('imdb_sample', URLs.IMDB_SAMPLE, 'the IMDB sample (about 0.6 MB)')
 
 # %% ../nbs/01_data.ipynb #d562d3ab
 def dogs_cats_path(full:bool=False # 2000+2000 photos instead of the embedded 100+100 / 50+50
                   ) -> Path:
     "Folder with `train/{cats,dogs}` and `valid/{cats,dogs}`: the embedded sample, `$COURSE_TL_DATA/dogs_cats`, or fastai's `URLs.DOGS`"
     from fastai.data.external import URLs
-    if not full: return _sample_or_download('dogs_cats', URLs.DOGS, 'dogs vs cats')
+    if not full: return _sample_or_download('dogs_cats', URLs.DOGS, 'dogs vs cats (about 800 MB)')
     env = os.environ.get('COURSE_TL_DATA')
     if env and (Path(env).expanduser()/'dogs_cats').is_dir(): return Path(env).expanduser()/'dogs_cats'
     return download(URLs.DOGS, 'the full dogs-vs-cats dataset (about 800 MB)',
@@ -48,7 +48,7 @@ def dogs_cats_path(full:bool=False # 2000+2000 photos instead of the embedded 10
 def mnist_tiny_path() -> Path:
     "fastai's MNIST_TINY (3s and 7s): embedded, else downloaded"
     from fastai.data.external import URLs
-    return _sample_or_download('mnist_tiny', URLs.MNIST_TINY, 'MNIST_TINY')
+    return _sample_or_download('mnist_tiny', URLs.MNIST_TINY, 'MNIST_TINY (about 0.3 MB)')
 
 # %% ../nbs/01_data.ipynb #7c0315b8
 @dataclass

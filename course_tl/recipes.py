@@ -6,7 +6,8 @@ Docs: https://course-tl.github.io/course_tl/recipes.html.md"""
 
 # %% ../nbs/07_recipes.ipynb #ffda22d6
 from __future__ import annotations
-import math, os, random, shutil, time
+import io, math, os, random, shutil, time
+from PIL import ImageFilter, ImageEnhance
 from functools import partial
 from pathlib import Path
 from typing import Annotated
@@ -21,11 +22,11 @@ from .data import dogs_cats_path, prepare_images
 from .models import ARCHS, make_learner, get_arch, pick_arch, weights_available, imagenet_model
 
 # %% auto #0
-__all__ = ['RECIPE_MODES', 'COLUMNS', 'RECIPES', 'QUICK_NOTE', 'dogs_cats_folder', 'dogs_cats_dls', 'shift_mat', 'shear_mat',
-           'Shift', 'Shear', 'deck_augs', 'aug_gallery', 'trainable_params', 'snapshot', 'scratch_cnn', 'channels_last',
-           'scratch_recipe', 'pooled_body', 'extract_features', 'features_recipe', 'freeze_bn', 'frozen_recipe',
-           'later_layers_recipe', 'finetune_recipe', 'plain_recipe', 'results_table', 'markdown_table', 'plot_curves',
-           'run_recipes', 'dogs_cats']
+__all__ = ['RECIPE_MODES', 'COLUMNS', 'SHIFTS', 'RECIPES', 'QUICK_NOTE', 'dogs_cats_folder', 'dogs_cats_dls', 'shift_mat',
+           'shear_mat', 'Shift', 'Shear', 'deck_augs', 'aug_gallery', 'trainable_params', 'snapshot', 'scratch_cnn',
+           'channels_last', 'scratch_recipe', 'pooled_body', 'extract_features', 'features_recipe', 'freeze_bn',
+           'frozen_recipe', 'later_layers_recipe', 'finetune_recipe', 'plain_recipe', 'results_table', 'markdown_table',
+           'plot_curves', 'shifted_copy', 'show_shifts', 'shift_table', 'run_recipes', 'dogs_cats']
 
 # %% ../nbs/07_recipes.ipynb #aa2a4e3a
 RECIPE_MODES = dict(
@@ -422,6 +423,79 @@ def plot_curves(rows:list # rows returned by the recipes
     ax.set(xlabel='epoch', ylabel='validation accuracy', title='Dogs vs cats: one line per recipe')
     ax.legend(fontsize=8); ax.grid(alpha=.3)
     return fig
+
+# %% ../nbs/07_recipes.ipynb #931ac139
+def _blur(im): return im.filter(ImageFilter.GaussianBlur(radius=max(1.0, min(im.size)/100)))
+def _jpeg(im):
+    buf = io.BytesIO(); im.save(buf, 'JPEG', quality=8); return PILImage.create(buf.getvalue()).convert('RGB')
+def _faded(im): return ImageEnhance.Brightness(ImageEnhance.Color(im).enhance(0.25)).enhance(1.3)
+def _crop(im):
+    w, h = im.size; return im.crop((w//5, h//5, w - w//5, h - h//5))
+
+SHIFTS = {'blur': _blur, 'jpeg q8': _jpeg, 'faded colours': _faded, 'tight crop': _crop}
+
+def _valid_files(path:Path, n_valid:int|None=None) -> list:
+    "Photos of `path/valid` (or of `path`, one sub-folder per class), at most `n_valid` per class, first by name"
+    src, per = Path(path)/'valid' if (Path(path)/'valid').is_dir() else Path(path), {}
+    for f in sorted(get_image_files(src)): per.setdefault(f.parent, []).append(f)
+    return [f for fs in per.values() for f in fs[:n_valid]]
+
+def shifted_copy(path:Path, # folder with `valid/<class>` (or a folder with one sub-folder per class)
+                 shift:str, # a key of `SHIFTS`
+                 n_valid:int|None=None # at most this many photos per class (first by name)
+                ) -> Path:
+    "A copy of `path/valid` with `SHIFTS[shift]` applied to every photo, in `cache_dir('generated')`; returns its folder"
+    if shift not in SHIFTS: raise InputError(f"unknown shift {shift!r}: choose from {list(SHIFTS)}")
+    files = _valid_files(path, n_valid)
+    if not files: raise InputError(f"no photos in {path}")
+    src = files[0].parent.parent
+    dest = cache_dir('generated')/f"shift_{content_key(shift, *[(str(f.relative_to(src)), f.stat().st_size) for f in files])}"
+    if not dest.is_dir():
+        tmp = dest.with_name(dest.name + f'.tmp{os.getpid()}'); shutil.rmtree(tmp, ignore_errors=True)
+        for f in files:
+            out = tmp/f.relative_to(src).with_suffix('.png'); out.parent.mkdir(parents=True, exist_ok=True)
+            SHIFTS[shift](PILImage.create(f).convert('RGB')).save(out)
+        tmp.rename(dest)
+    return dest
+
+# %% ../nbs/07_recipes.ipynb #94d41b29
+def show_shifts(img, # path of a photo (or a PIL image)
+                size:int=160 # side of each picture
+               ):
+    "One photo as it is and under each of `SHIFTS`, side by side; returns the Figure"
+    import matplotlib.pyplot as plt
+    im = PILImage.create(img).convert('RGB')
+    ims = [('as it is', im)] + [(k, f(im)) for k, f in SHIFTS.items()]
+    fig, axs = plt.subplots(1, len(ims), figsize=(2.2*len(ims), 2.5))
+    for ax, (k, x) in zip(axs, ims): ax.imshow(x.resize((size, size))); ax.set_title(k, fontsize=9); ax.axis('off')
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/07_recipes.ipynb #255b20a3
+def _accuracy(learn:Learner, files:list, tta:bool=False, n:int=4) -> float:
+    "Accuracy of `learn` on image `files` labelled by their folder, optionally with test-time augmentation"
+    dl = learn.dls.test_dl(files, with_labels=True)
+    with learn.no_bar(), learn.no_logging():
+        preds, targs = learn.tta(dl=dl, n=n) if tta else learn.get_preds(dl=dl)
+    return float((preds.argmax(1) == targs).float().mean())
+
+def shift_table(learners:dict, # {name: Learner} of image classifiers trained on `path`
+                path:Path, # folder with `valid/<class>`
+                shifts=None, # keys of `SHIFTS`; None: all
+                tta:bool=True, # also score with `learn.tta()`
+                n_valid:int|None=None # at most this many photos per class
+               ) -> 'pd.DataFrame':
+    "Accuracy of each learner on the validation photos and on each shifted copy (with TTA too); one row per learner and shift"
+    import pandas as pd
+    files = {'none': _valid_files(path, n_valid)}
+    files |= {s: sorted(get_image_files(shifted_copy(path, s, n_valid))) for s in (shifts or list(SHIFTS))}
+    rows = []
+    for name, learn in learners.items():
+        base = None
+        for s, fs in files.items():
+            acc = _accuracy(learn, fs); base = acc if base is None else base
+            rows.append(dict(learner=name, shift=s, accuracy=acc, cost=base - acc, **({'accuracy_tta': _accuracy(learn, fs, tta=True)} if tta else {})))
+    return pd.DataFrame(rows)
 
 # %% ../nbs/07_recipes.ipynb #0e273f2d
 RECIPES = ('scratch', 'features', 'frozen', 'finetune', 'plain')

@@ -6,7 +6,7 @@ Docs: https://course-tl.github.io/course_tl/slides.html.md"""
 
 # %% ../nbs/20_slides.ipynb #1c7a6058
 from __future__ import annotations
-import copy, importlib.util, os, re, shutil, subprocess, sys, tarfile, tempfile, warnings
+import base64, copy, importlib.util, io, os, re, shutil, subprocess, sys, tarfile, tempfile, warnings
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlparse
@@ -15,8 +15,9 @@ from .core import cache_dir, is_online, repo_root, InputError
 
 # %% auto #0
 __all__ = ['REVEAL_VERSION', 'MATHJAX_VERSION', 'directives', 'strip_directives', 'split_at_headings', 'deck_links', 'slide_type',
-           'deck_notebook', 'slide_types', 'npm_fetch', 'vendored', 'reveal_dir', 'mathjax_file', 'copy_vendor',
-           'notebook_to_deck', 'remote_urls', 'deck_remote_urls', 'slides']
+           'md_blocks', 'join_blocks', 'lead', 'slide_and_notes', 'md_height', 'output_height', 'cell_height',
+           'clip_output', 'split_tall', 'pack', 'deck_notebook', 'slide_types', 'npm_fetch', 'vendored', 'reveal_dir',
+           'mathjax_file', 'copy_vendor', 'notebook_to_deck', 'remote_urls', 'deck_remote_urls', 'slides']
 
 # %% ../nbs/20_slides.ipynb #19c3e2fc
 _directive = re.compile(r'^\s*#\s*\|\s*([\w-]+)\s*:?\s*(.*?)\s*$')
@@ -76,17 +77,241 @@ def slide_type(cell, # a notebook cell whose markdown holds at most one heading,
     if 'hide' in d or 'default_exp' in d or d.get('include') == 'false' or not strip_directives(cell.source).strip(): return 'skip'
     return 'notes' if 'notes' in tags else 'fragment'
 
+# %% ../nbs/20_slides.ipynb #4e299582
+_fence = re.compile(r'^\s{0,3}(```|~~~)')
+_item = re.compile(r'^(\s{0,3}(?:[-*+]|\d{1,9}[.)])\s+)(?=\S)')
+
+def md_blocks(md:str, # a markdown cell's source
+             ) -> list[tuple[str, str]]:
+    "`md` cut into blocks `(kind, text)`: kind is 'heading', 'para', 'item' (one list item), 'code' (a fence), 'math' (`$$`), 'table', 'quote', 'html' or 'image' (a paragraph with an image)"
+    blocks, cur, kind, close = [], [], None, None
+    def flush():
+        nonlocal cur, kind
+        if cur:
+            text = '\n'.join(cur).strip('\n')
+            if kind == 'para' and re.search(r'!\[[^\]]*\]\(|<img\b', text): kind = 'image'
+            blocks.append((kind, text))
+        cur, kind = [], None
+    for line in md.splitlines():
+        s = line.strip()
+        if close:                                   # inside a code fence or a $$ block
+            cur.append(line)
+            if (s.startswith(close) if close != '$$' else s.endswith('$$')): close = None; flush()
+            continue
+        m = _fence.match(line)
+        if m or s.startswith('$$'):
+            flush(); kind, cur = ('code', [line]) if m else ('math', [line])
+            close = m.group(1) if m else (None if len(s) > 2 and s.endswith('$$') else '$$')
+            if close is None: flush()
+            continue
+        if not s: flush(); continue
+        if re.match(r'#{1,6}\s', s): flush(); blocks.append(('heading', s)); continue
+        if _item.match(line): flush(); kind, cur = 'item', [line]; continue
+        if kind is None and line[:1].isspace() and blocks and blocks[-1][0] == 'item':   # a list item's next paragraph
+            kind, cur = 'item', [blocks.pop()[1], '', line]; continue
+        new = 'table' if s.startswith('|') else 'quote' if s.startswith('>') else 'html' if s.startswith('<') else 'para'
+        if kind is None or (new == 'table') != (kind == 'table'): flush(); kind = new
+        cur.append(line)
+    flush()
+    return blocks
+
+def join_blocks(blocks:list, # `(kind, text)` pairs, as `md_blocks` gives them
+               ) -> str:
+    "Markdown for `blocks`: a blank line between blocks, none between the items of a list (which keeps it a tight list)"
+    out = []
+    for i, (k, t) in enumerate(blocks):
+        if i: out.append('\n' if k == 'item' and blocks[i-1][0] == 'item' else '\n\n')
+        out.append(t)
+    return ''.join(out)
+
+# %% ../nbs/20_slides.ipynb #46054f24
+_abbrev = {'e.g.', 'i.e.', 'etc.', 'vs.', 'cf.', 'fig.', 'approx.', 'no.', 'eq.', 'al.'}
+_end = re.compile(r'[.!?]["\')\]*_]*\s+(?=[^\sa-z])')
+
+def lead(text:str, # a paragraph of markdown
+         n:int=200, # at most this many characters, unless the first sentence alone is longer
+        ) -> tuple[str, str]:
+    "`text` cut after its first sentence, or after more sentences while they fit in `n` characters: `(lead, rest)`"
+    cut = None
+    for m in _end.finditer(text):
+        before = text[:m.end()]
+        word = text[:m.start()+1].split()[-1].lower().lstrip('*_(')
+        if word in _abbrev or word.rstrip('.').isdigit() or len(word) == 2: continue        # e.g., 1., A.
+        if before.count('`') % 2 or before.count('$') % 2 or before.count('**') % 2: continue  # inside code, math or bold
+        if before.count('(') > before.count(')') or before.count('[') > before.count(']'): continue
+        if cut is not None and len(before.rstrip()) > n: break
+        cut = m.end()
+        if len(before.rstrip()) > n: break
+    else:
+        if len(text.strip()) <= n: return text.strip(), ''
+    return (text.strip(), '') if cut is None else (text[:cut].strip(), text[cut:].strip())
+
+# %% ../nbs/20_slides.ipynb #45dae463
+def slide_and_notes(md:str, # a markdown cell's source, with at most one heading, at its start
+                    max_chars:int=300, # more prose than this (paragraphs and list items) and the rest goes to the notes
+                    lead_chars:int=200, # how much of a paragraph or list item the slide keeps (see `lead`)
+                    keep:bool=False, # keep everything on the slide (the questionnaire)
+                   ) -> tuple[str, str]:
+    "`md` as `(slide, notes)`: if its prose is long, the slide keeps the lead of the first paragraph and of each long list item, and whatever isn't prose (headings, figures, tables, code, math, quotes); the notes get the rest"
+    blocks = md_blocks(md)
+    if keep or sum(len(t) for k, t in blocks if k in ('para', 'item')) <= max_chars: return md, ''
+    slide, notes, led = [], [], False
+    for k, t in blocks:
+        if k == 'para' and not led:
+            head, rest = lead(t, lead_chars); led = True
+            slide.append((k, head))
+            if rest: notes.append((k, rest))
+        elif k == 'para': notes.append((k, t))
+        elif k == 'item' and len(t) > lead_chars:
+            marker = _item.match(t).group(1)
+            head, rest = lead(t[len(marker):], lead_chars)
+            slide.append((k, marker + head))
+            if rest: notes.append((k, t))
+        else: slide.append((k, t))
+    return join_blocks(slide), join_blocks(notes)
+
+# %% ../nbs/20_slides.ipynb #25c5bbb7
+_PX = {'line': 26, 'chars': 80, 'item_chars': 64, 'para': 30, 'list': 30, 'quote_chars': 60, 'quote': 90,
+       'h': {1: (22, 91, 65), 2: (40, 50, 46), 3: (60, 40, 36), 4: (70, 30, 30)},  # heading level: (characters, pixels) a line, margins
+       'row': 14, 'table': 30, 'code_line': 23, 'code': 30, 'fence_chars': 60, 'out_chars': 70, 'out': 16, 'width': 880}
+
+def _text_len(t): return len(re.sub(r'[*_`]|<[^>]+>|^\s*(?:[-*+>]|\d+[.)])\s+', '', re.sub(r'!?\[([^\]]*)\]\([^)]*\)', r'\1', t), flags=re.M))
+def _nlines(t, n): return -(-_text_len(t) // n)                                      # lines of `n` characters
+def _wrapped(t, n): return sum(max(1, -(-len(l) // n)) for l in t.splitlines())       # lines, each wrapped at `n` characters
+def _join(v): return ''.join(v) if isinstance(v, list) else (v or '')
+
+def _table_height(t):
+    "A markdown table's height: each row as tall as its longest cell, wrapped in its share of the width"
+    rows = [r.strip().strip('|').split('|') for r in t.strip().splitlines() if not re.match(r'\s*\|[\s:|-]*\|\s*$', r)]
+    per = max(8, _PX['chars'] // max(map(len, rows)))
+    return sum(max(max(1, _nlines(c, per)) for c in r) * _PX['line'] + _PX['row'] for r in rows) + _PX['table']
+
+def md_height(md:str, # markdown
+             ) -> int:
+    "About how tall `md` is on a slide, in the deck's pixels"
+    h, prev = 0, None
+    for k, t in md_blocks(md):
+        if k == 'heading':
+            n, line, extra = _PX['h'][min(len(t) - len(t.lstrip('#')), 4)]
+            h += _nlines(t.lstrip('#').strip(), n) * line + extra
+        elif k == 'para': h += _nlines(t, _PX['chars']) * _PX['line'] + _PX['para']
+        elif k == 'item': h += sum(_nlines(p, _PX['item_chars']) for p in t.split('\n\n')) * _PX['line'] + (_PX['list'] if prev != 'item' else 0)
+        elif k == 'quote': h += _nlines(t, _PX['quote_chars']) * _PX['line'] + _PX['quote']
+        elif k == 'table': h += _table_height(t)
+        elif k in ('code', 'math'): h += _wrapped(t, _PX['fence_chars']) * _PX['code_line'] + _PX['code']
+        else: h += 300    # an image or HTML in markdown: we can't tell
+        prev = k
+    return h
+
+def output_height(o, # one output of a code cell
+                 ) -> int:
+    "About how tall the output `o` is on a slide, in the deck's pixels"
+    text = lambda t: _wrapped(t.rstrip('\n'), _PX['out_chars']) * _PX['code_line'] + _PX['out'] if t.strip() else 0
+    if o.get('output_type') == 'stream': return text(_join(o.get('text')))
+    if o.get('output_type') == 'error': return text(re.sub(r'\x1b\[[\d;]*m', '', '\n'.join(o.get('traceback', []))))
+    d = o.get('data', {})
+    for mime in ('image/png', 'image/jpeg'):
+        if mime in d:
+            from PIL import Image
+            try: w, h = Image.open(io.BytesIO(base64.b64decode(_join(d[mime])))).size
+            except Exception: w, h = 640, 480
+            meta = o.get('metadata', {}).get(mime, {}) or {}
+            w, h = meta.get('width', w), meta.get('height', h * meta.get('width', w) / w)
+            return int(h * min(1, _PX['width'] / w)) + _PX['out']
+    if 'image/svg+xml' in d:
+        m = re.search(r'<svg[^>]*?\bheight="([\d.]+)(pt|px)?"', _join(d['image/svg+xml']))
+        return int(float(m.group(1)) * (4/3 if m.group(2) == 'pt' else 1)) + _PX['out'] if m else 400
+    if 'text/html' in d:
+        html = re.sub(r'<(style|script)\b.*?</\1>', '', _join(d['text/html']), flags=re.S | re.I)
+        return max(len(re.findall(r'<tr\b', html)) * 34 + _PX['table'], text(re.sub(r'<[^>]+>|\n\s*\n', '', html)))
+    if 'text/markdown' in d: return md_height(_join(d['text/markdown']))
+    if 'text/plain' in d: return text(_join(d['text/plain']))
+    return 0
+
+def cell_height(cell, # a cell of `deck_notebook`'s copy (directive lines stripped)
+               ) -> int:
+    "About how tall `cell` is on a slide, in the deck's pixels"
+    if cell.cell_type == 'markdown': return md_height(cell.source)
+    if cell.cell_type != 'code': return 0
+    src = 0 if cell.metadata.get('transient', {}).get('remove_source') else len(cell.source.splitlines()) * _PX['code_line'] + _PX['code']
+    return src + sum(output_height(o) for o in cell.get('outputs', []))
+
+# %% ../nbs/20_slides.ipynb #07b98da5
+def _clip_rows(html, n):
+    "`html` with a single table of more than `n` rows cut to its first and last rows, and a row saying how many are left out"
+    rows = list(re.finditer(r'<tr\b.*?</tr>', html, re.S | re.I))
+    if len(rows) <= n or len(re.findall(r'<table\b', html, re.I)) != 1: return html
+    cols = max(len(re.findall(r'<t[dh]\b', r.group(), re.I)) for r in rows)
+    gap = f'<tr><td colspan="{cols}">⋮ ({len(rows) - (n - 4) - 3} more rows in the notebook)</td></tr>'
+    return html[:rows[n - 4].start()] + gap + html[rows[-3].start():]
+
+def clip_output(o, # one output of a code cell, left unchanged
+                max_lines:int=24, # the most lines of text a slide shows of it
+                max_rows:int=16, # the most rows of an HTML table (a `DataFrame`) a slide shows of it
+               ):
+    "`o`, or a copy whose long text (a stream, plain text, a traceback) or long HTML table keeps its first and last lines or rows, and one saying how many are left out"
+    def clip(t):
+        lines = t.rstrip('\n').split('\n')
+        if len(lines) <= max_lines: return t
+        head, tail = lines[:max_lines - 6], lines[-4:]
+        return '\n'.join(head + [f'⋮ ({len(lines) - len(head) - len(tail)} more lines in the notebook)'] + tail) + '\n'
+    if o.get('output_type') == 'stream':
+        if clip(_join(o.get('text'))) != _join(o.get('text')): o = copy.deepcopy(o); o['text'] = clip(_join(o['text']))
+    elif o.get('output_type') == 'error':
+        if len(o.get('traceback', [])) > max_lines: o = copy.deepcopy(o); o['traceback'] = clip('\n'.join(o['traceback'])).rstrip('\n').split('\n')
+    elif 'text/html' in o.get('data', {}):
+        if _clip_rows(_join(o['data']['text/html']), max_rows) != _join(o['data']['text/html']):
+            o = copy.deepcopy(o); o['data']['text/html'] = _clip_rows(_join(o['data']['text/html']), max_rows)
+    elif set(o.get('data', {})) == {'text/plain'}:
+        if clip(_join(o['data']['text/plain'])) != _join(o['data']['text/plain']):
+            o = copy.deepcopy(o); o['data']['text/plain'] = clip(_join(o['data']['text/plain']))
+    return o
+
+# %% ../nbs/20_slides.ipynb #d98f448e
+def split_tall(md:str, # markdown
+               budget:int=620, # about the most a piece may be, in the deck's pixels
+              ) -> list[str]:
+    "`md` cut between its blocks into pieces `md_height` puts under `budget` (a block taller than that stays whole)"
+    pieces, cur = [], []
+    for b in md_blocks(md):
+        if cur and md_height(join_blocks(cur + [b])) > budget: pieces.append(cur); cur = []
+        cur.append(b)
+    if len(pieces) == 0: return [md] if md.strip() else []
+    return [join_blocks(p) for p in pieces + [cur]]
+
+def pack(types:list, # the cells' slide types, as `slide_type` gives them
+         heights:list, # the cells' heights, as `cell_height` gives them
+         budget:int=620, # about the most a slide should hold, in the deck's pixels
+        ) -> list[str]:
+    "`types` with each 'fragment' that would take its slide past `budget` made a 'subslide'; a slide with little more than its heading keeps it"
+    out, used = [], 0
+    for t, h in zip(types, heights):
+        if t in ('slide', 'subslide'): used = h
+        elif t == 'fragment':
+            if used > budget // 4 and used + h > budget: t, used = 'subslide', h
+            else: used += h
+        out.append(t)
+    return out
+
 # %% ../nbs/20_slides.ipynb #b8810e2e
 def deck_notebook(nb, # a notebook (`nbformat` node), left unchanged
+                  budget:int=620, # about the most a slide should hold, in the deck's pixels (the deck is 700 high)
                  ):
-    "A copy of `nb` ready for nbconvert's slides exporter: one heading per cell, `metadata.slideshow.slide_type` set on each cell"
+    "A copy of `nb` ready for nbconvert's slides exporter: one heading per cell, long prose in speaker notes, tall content on sub-slides, `metadata.slideshow.slide_type` set on each cell"
     nb = copy.deepcopy(nb)
-    cells = []
+    cells, section = [], ''
     for c in nb.cells:
         if c.cell_type != 'markdown': cells.append(c); continue
+        tags = c.get('metadata', {}).get('tags', [])
+        new = lambda src, notes=False: nbformat.v4.new_markdown_cell(src, attachments=c.get('attachments', {}),
+            metadata={**copy.deepcopy(c.metadata), **({'tags': tags + ['notes']} if notes and 'notes' not in tags else {})})
+        if 'notes' in tags: cells.append(new(deck_links(c.source))); continue
         for part in split_at_headings(c.source):
-            cells.append(nbformat.v4.new_markdown_cell(deck_links(part), metadata=copy.deepcopy(c.metadata),
-                                                       attachments=c.get('attachments', {})))
+            m = re.match(r'#{1,2} (.*)', part)
+            if m: section = m.group(1)
+            slide, notes = slide_and_notes(deck_links(part), keep='questionnaire' in section.lower())
+            cells += [new(p) for p in split_tall(slide, budget)]
+            if notes: cells.append(new(notes, notes=True))
     for c in cells:
         c.metadata['slideshow'] = {'slide_type': slide_type(c)}
         c.metadata.pop('execution', None)  # run timings some tools record; nbformat's schema rejects their numbers
@@ -94,7 +319,9 @@ def deck_notebook(nb, # a notebook (`nbformat` node), left unchanged
         d = directives(c.source)
         c.source = strip_directives(c.source)
         if d.get('echo') == 'false': c.metadata.setdefault('transient', {})['remove_source'] = True
-        if d.get('output') == 'false': c.outputs = []
+        c.outputs = [] if d.get('output') == 'false' else [clip_output(o) for o in c.outputs]
+    for c, t in zip(cells, pack([c.metadata.slideshow.slide_type for c in cells], [cell_height(c) for c in cells], budget)):
+        c.metadata.slideshow.slide_type = t
     for c in cells:
         if not c.get('attachments'): c.pop('attachments', None)
     nb.cells = cells
@@ -213,13 +440,37 @@ _TEMPLATE = r'''{%- extends 'index.html.j2' -%}
 Reveal.initialize({controls: true, progress: true, history: true, transition: "{{ resources.reveal.transition }}",
   slideNumber: "{{ resources.reveal.number }}", width: {{ resources.reveal.width or 960 }}, height: {{ resources.reveal.height or 700 }},
   plugins: [RevealNotes]});
-// a slide taller than the screen scrolls, and follows its fragments as they appear
-function fitTall() {
-  var s = Reveal.getCurrentSlide(), h = Reveal.getConfig().height;
-  if (s && s.scrollHeight > h) { s.style.height = h + 'px'; s.style.overflowY = 'auto'; s.style.top = '0px'; }
+// Slides are laid out at the deck's size (width x height) and reveal.js scales them as a whole to the window. A slide whose
+// content is taller than the deck is shrunk to fit: CSS zoom on its cells, which re-wraps text to the full width. Below
+// MIN_FIT it would be too small to read from the back of the room, so it stops there and the slide scrolls instead.
+var MIN_FIT = 0.6;
+function fitSlide(s) {
+  if (!s) return;
+  var h = Reveal.getConfig().height, kids = Array.prototype.filter.call(s.children, function(k) { return !/^(ASIDE|SECTION)$/.test(k.tagName); });
+  var zoom = function(z) { kids.forEach(function(k) { k.style.zoom = z === 1 ? '' : z; }); return s.scrollHeight <= h; };
+  s.style.height = ''; s.style.overflowY = '';
+  var z = 1;
+  if (!zoom(1)) {
+    if (!zoom(MIN_FIT)) { z = MIN_FIT; s.style.height = h + 'px'; s.style.overflowY = 'auto'; }
+    else { var lo = MIN_FIT, hi = 1; for (var i = 0; i < 7; i++) { var mid = (lo + hi) / 2; if (zoom(mid)) lo = mid; else hi = mid; } z = lo; zoom(z); }
+  }
+  s.setAttribute('data-fit', z.toFixed(3));
 }
-Reveal.on('ready', fitTall); Reveal.on('slidechanged', fitTall);
-Reveal.on('fragmentshown', function(e) { e.fragment.scrollIntoView({block: 'nearest'}); });
+function fitAll() {   // every slide, shown for a moment if reveal.js has hidden it (a hidden slide has no height)
+  Reveal.getSlides().forEach(function(s) {
+    var hidden = [s, s.parentNode].filter(function(e) { return e.style && e.style.display === 'none'; });
+    hidden.forEach(function(e) { e.style.display = 'block'; });
+    fitSlide(s);
+    hidden.forEach(function(e) { e.style.display = 'none'; });
+  });
+  Reveal.layout();
+}
+Reveal.on('ready', function() { fitSlide(Reveal.getCurrentSlide()); Reveal.layout(); });
+Reveal.on('slidechanged', function(e) { fitSlide(e.currentSlide); Reveal.layout(); });
+Promise.all([new Promise(function(ok) { if (document.readyState === 'complete') ok(); else window.addEventListener('load', ok); }),
+             document.fonts ? document.fonts.ready : null,
+             window.MathJax && MathJax.startup ? MathJax.startup.promise : null]).then(fitAll);
+Reveal.on('fragmentshown', function(e) { if (e.fragment.closest('section').style.overflowY) e.fragment.scrollIntoView({block: 'nearest'}); });
 </script>
 {% endblock footer_js %}
 '''

@@ -16,13 +16,14 @@ from .core import content_key, atomic_path, write_json, EpochTimer, recorder_tab
 from .data import imdb_path
 
 # %% auto #0
-__all__ = ['IMDB_MODES', 'MAX_WORDS', 'MINILM', 'LAPTOP_LM', 'LAPTOP_PRETRAIN', 'wt103_cached', 'ensure_wt103', 'laptop_lm',
-           'awd_lstm_kwargs', 'imdb_models', 'clean_text', 'clean_texts', 'read_reviews', 'imdb_dls', 'fit_stage',
-           'fine_tune_lm', 'train_classifier', 'ulmfit', 'show_text_results', 'save_pretrained', 'minilm_path',
-           'load_minilm', 'minilm_features', 'minilm_head', 'train_head', 'MiniLMClassifier', 'minilm_ids',
-           'pad_samples', 'minilm_dls', 'fine_tune_minilm', 'sample_train', 'predict_reviews', 'save_minilm_classifier',
-           'load_minilm_classifier', 'minilm_route', 'read_corpus', 'LMCheckpoint', 'half_state', 'pretrain_lm',
-           'plot_ulmfit_stages', 'imdb']
+__all__ = ['IMDB_MODES', 'MAX_WORDS', 'MINILM', 'LAPTOP_LM', 'LAPTOP_PRETRAIN', 'CURVE_ROUTES', 'CURVE_ANCHORS', 'wt103_cached',
+           'ensure_wt103', 'laptop_lm', 'awd_lstm_kwargs', 'imdb_models', 'clean_text', 'clean_texts', 'read_reviews',
+           'imdb_dls', 'fit_stage', 'fine_tune_lm', 'train_classifier', 'ulmfit', 'show_text_results',
+           'save_pretrained', 'minilm_path', 'load_minilm', 'minilm_features', 'minilm_head', 'train_head',
+           'MiniLMClassifier', 'minilm_ids', 'pad_samples', 'minilm_dls', 'fine_tune_minilm', 'sample_train',
+           'predict_reviews', 'save_minilm_classifier', 'load_minilm_classifier', 'minilm_route', 'read_corpus',
+           'LMCheckpoint', 'half_state', 'pretrain_lm', 'plot_ulmfit_stages', 'measured_curve', 'curve_table',
+           'plot_curve', 'imdb']
 
 # %% ../nbs/05_text.ipynb #83ca4ed8
 IMDB_MODES = dict(
@@ -664,6 +665,45 @@ def plot_ulmfit_stages(stage1:str="WikiText-103\n(103 M tokens of Wikipedia)", #
         ax.text(x + 1.3, 0.75, body, ha='center', va='center', fontsize=9)
         if i: ax.annotate('', xy=(x - 0.15, 1), xytext=(x - 0.65, 1), arrowprops=dict(arrowstyle='->', lw=2))
     ax.set_xlim(-0.3, 9.5); ax.set_ylim(-0.3, 2.4); ax.axis('off')
+    return ax
+
+# %% ../nbs/05_text.ipynb #5d21778b
+CURVE_ROUTES = ('AWD-LSTM from scratch', 'ULMFiT (laptop LM)', 'MiniLM features + head', 'TF-IDF + logistic regression')
+CURVE_ANCHORS = [('ULMFiT paper (full AWD-LSTM, WikiText-103, 25k reviews)', 0.954), ("fastai's text tutorial, three stages", 0.943),
+                 ("fastai's text tutorial, fine_tune(4, 1e-2)", 0.926), ('NBSVM-bigram (Wang & Manning 2012)', 0.912)]
+
+def measured_curve(fname=None # a JSON written by `bench/imdb.py --curve`; None: the run the course ships (`data_cache/results/imdb_curve.json`)
+                  ) -> dict:
+    "A data-efficiency run: its `command`, `device`, `n_test`, the published `anchors` and its `cells` (route, n, accuracy, seconds)"
+    p = Path(fname).expanduser() if fname else (embedded('results') or cache_dir('results'))/'imdb_curve.json'
+    if not p.is_file(): raise FileNotFoundError(f"{p} not found: `python bench/imdb.py --curve` writes one")
+    return json.loads(p.read_text())
+
+def curve_table(res:dict, # from `measured_curve`
+                value:str='accuracy' # or 'seconds'
+               ) -> pd.DataFrame:
+    "One row per number of training reviews, one column per route"
+    df = pd.DataFrame(res['cells'])
+    return df.pivot(index='n', columns='route', values=value).reindex(columns=[r for r in CURVE_ROUTES if r in set(df.route)])
+
+# %% ../nbs/05_text.ipynb #8419d8ab
+def plot_curve(res:dict, # from `measured_curve`
+               ax=None # a matplotlib axis; None: a new figure
+              ):
+    "Accuracy against the number of labelled training reviews (log scale), one line per route, published figures beside; returns the axis"
+    import matplotlib.pyplot as plt
+    if ax is None: _, ax = plt.subplots(figsize=(8, 5))
+    for r, m in zip(CURVE_ROUTES, 'osD^'):
+        cs = sorted((c for c in res['cells'] if c['route'] == r), key=lambda c: c['n'])
+        if cs: ax.plot([c['n'] for c in cs], [100*c['accuracy'] for c in cs], marker=m, label=r)
+    for (name, v), ls in zip([res['anchors'][0], res['anchors'][-1]], ('--', ':')):
+        ax.axhline(100*v, color='grey', ls=ls, lw=1)
+        ax.text(0.01, 100*v + 0.4, f"{name}: {v:.1%}", fontsize=8, color='grey', transform=ax.get_yaxis_transform())
+    ax.axhline(50, color='k', lw=0.5); ax.set_xscale('log')
+    ns = sorted({c['n'] for c in res['cells']}); ax.set_xticks(ns, [f'{n:,}' for n in ns]); ax.minorticks_off()
+    ax.set_xlabel('labelled training reviews (log scale)'); ax.set_ylabel(f"accuracy on {res['n_test']:,} unseen test reviews (%)")
+    ax.set_title('When does transfer pay? IMDB sentiment on a 2-core CPU'); ax.set_ylim(45, 100)
+    ax.legend(loc='lower right'); ax.grid(alpha=0.3)
     return ax
 
 # %% ../nbs/05_text.ipynb #aafd320f

@@ -1,9 +1,10 @@
 """`course-tl slides`: decks that render in a real browser with no network.
 
 The browser tests drive headless Chromium over the DevTools protocol on a pipe (`--remote-debugging-pipe`, no extra
-Python package), with every host name made unresolvable, and record every request the page makes.
+Python package), with every host name made unresolvable, and record every request the page makes. Each lesson's deck is
+opened once, and toured: the title slide, every slide's height, and the first slide with a plot, each screenshot.
 Install Chromium with `tools/install_browser.sh`; without it those tests skip."""
-import base64, hashlib, io, json, os, re, select, shutil, subprocess, sys, time
+import base64, contextlib, hashlib, io, json, os, re, select, shutil, subprocess, sys, time
 from pathlib import Path
 import nbformat, pytest
 from course_tl import slides
@@ -45,6 +46,15 @@ def decks(tmp_path_factory):
         shutil.copy2(nb, snap)
         res[nb] = (notebook_to_deck(snap, out), snap, snap.read_bytes())
     return res
+
+@pytest.fixture(scope='module')
+def toured(decks, tmp_path_factory):
+    "`toured(nb)`: `open_deck(..., tour=True)` of the lesson's deck, once per lesson"
+    seen = {}
+    def tour(nb):
+        if nb not in seen: seen[nb] = open_deck(_deck(decks, nb), tmp_path_factory.mktemp('profile'), tour=True)
+        return seen[nb]
+    return tour
 
 def _deck(decks, nb):
     if nb not in decks: pytest.skip(f'{nb.name} does not exist')
@@ -98,8 +108,9 @@ class Chrome:
         try: self.p.wait(timeout=10)
         except subprocess.TimeoutExpired: self.p.kill(); self.p.wait()
 
-def open_deck(deck:Path, profile:Path, width=1280, height=720) -> dict:
-    "Open `deck` in headless Chromium; what the page shows, a screenshot and every URL it requested"
+@contextlib.contextmanager
+def deck_page(deck:Path, profile:Path, width=1280, height=720):
+    "Headless Chromium showing `deck` in a `width` x `height` window, once reveal.js, MathJax and the fonts are ready: `(chrome, session)`"
     c = Chrome(profile)
     try:
         target = c.send('Target.createTarget', url='about:blank')['targetId']
@@ -112,17 +123,59 @@ def open_deck(deck:Path, profile:Path, width=1280, height=720) -> dict:
         while not c.eval(s, "typeof Reveal !== 'undefined' && Reveal.isReady()"):
             if time.monotonic() > deadline: raise TimeoutError('reveal.js did not start')
             time.sleep(0.2)
-        c.eval(s, "window.MathJax && MathJax.startup ? MathJax.startup.promise.then(() => true) : true")
+        c.eval(s, "Promise.all([document.fonts.ready, window.MathJax && MathJax.startup ? MathJax.startup.promise : null]).then(() => true)")
+        yield c, s
+    finally: c.close()
+
+def screenshot(c:Chrome, s:str) -> bytes:
+    return base64.b64decode(c.send('Page.captureScreenshot', s, format='png')['data'])
+
+# Reveal.js lays every slide out at the deck's own size (Reveal.getConfig().width x height) and then scales the whole deck
+# to the window (a CSS transform on .slides), so a slide's scrollHeight is in the deck's pixels whatever the window:
+# content is too tall when it is more than the configured height. The deck's script may have zoomed a slide's cells down
+# to fit (data-fit); a slide it could not fit that way scrolls, and its scrollHeight stays over the height.
+_TOUR = """(async () => {
+  const frames = () => new Promise(ok => requestAnimationFrame(() => requestAnimationFrame(ok)));
+  const text = e => e ? e.textContent.replace('\u00b6', '').trim().slice(0, 80) : '';
+  const out = [], hs = Reveal.getHorizontalSlides();
+  for (let h = 0; h < hs.length; h++) {
+    const vs = hs[h].classList.contains('stack') ? Array.from(hs[h].querySelectorAll(':scope > section')) : [hs[h]];
+    for (let v = 0; v < vs.length; v++) {
+      Reveal.slide(h, v); await frames();
+      const s = Reveal.getCurrentSlide(), own = s.querySelector('h1, h2, h3, h4');
+      out.push({h, v, height: s.scrollHeight, fit: s.getAttribute('data-fit'), heading: own ? text(own) : '',
+                section: text(hs[h].querySelector('h1, h2')), plots: s.querySelectorAll('.jp-OutputArea-output img').length});
+    }
+  }
+  Reveal.slide(0, 0); await frames();
+  return JSON.stringify({height: Reveal.getConfig().height, slides: out});
+})()"""
+
+_SHOW_PLOT = """(async (h, v) => {
+  Reveal.slide(h, v, 1000);    // with all its fragments shown
+  await new Promise(ok => setTimeout(ok, 600));
+  const img = Reveal.getCurrentSlide().querySelector('.jp-OutputArea-output img'), r = img.getBoundingClientRect();
+  return JSON.stringify({loaded: img.complete && img.naturalWidth > 0, left: r.left, top: r.top, right: r.right, bottom: r.bottom,
+                         opacity: getComputedStyle(img.closest('.fragment') || img).opacity});
+})"""
+
+def open_deck(deck:Path, profile:Path, width=1280, height=720, tour=False) -> dict:
+    "Open `deck` in headless Chromium: what the page shows, a screenshot and every URL it requested; with `tour`, every slide's height and the first plot"
+    with deck_page(deck, profile, width, height) as (c, s):
         info = json.loads(c.eval(s, """JSON.stringify({
             horizontal: Reveal.getHorizontalSlides().length, total: Reveal.getTotalSlides(), indices: Reveal.getIndices(),
             title: (document.querySelector('.slides > section.present h1') || {}).textContent || '',
             notes: document.querySelectorAll('aside.notes').length, math: document.querySelectorAll('mjx-container').length})"""))
         time.sleep(0.5)  # let the slide transition settle before the screenshot
-        info['png'] = base64.b64decode(c.send('Page.captureScreenshot', s, format='png')['data'])
+        info['png'] = screenshot(c, s)
+        if tour:
+            c.eval(s, "Reveal.configure({transition: 'none', backgroundTransition: 'none'}); true")
+            info.update(json.loads(c.eval(s, _TOUR, timeout=120)))
+            first = next((x for x in info['slides'] if x['plots']), None)
+            info['plot'] = first and {**first, **json.loads(c.eval(s, f"{_SHOW_PLOT}({first['h']}, {first['v']})")), 'png': screenshot(c, s)}
         info['requests'] = [e['params']['request']['url'] for e in c.events
                             if e.get('method') == 'Network.requestWillBeSent' and e.get('sessionId') == s]
         return info
-    finally: c.close()
 
 def non_blank(png:bytes) -> bool:
     "Does the image have more than one colour, with the commonest one under 99% of the pixels?"
@@ -149,10 +202,9 @@ def test_deck_is_offline_and_notebook_untouched(decks, nb):
 
 @needs_browser
 @pytest.mark.parametrize('nb', LESSONS, ids=lambda p: p.stem)
-def test_deck_renders_in_browser(decks, nb, tmp_path):
-    deck = _deck(decks, nb)
+def test_deck_renders_in_browser(decks, toured, nb, tmp_path):
     lesson = nbformat.read(decks[nb][1], as_version=4)
-    info = open_deck(deck, tmp_path/'profile')
+    info = toured(nb)
     (tmp_path/'first_slide.png').write_bytes(info['png'])
     assert info['indices']['h'] == 0 and info['indices']['v'] == 0
     assert info['title'].replace('¶', '').strip() == title(lesson), 'the first slide shows the lesson title'
@@ -161,9 +213,38 @@ def test_deck_renders_in_browser(decks, nb, tmp_path):
     remote = [u for u in info['requests'] if not u.startswith(('file:', 'data:', 'blob:', 'about:'))]
     assert remote == [], f'the deck asked the network for {remote}'
 
+def _where(x) -> str:
+    "A slide as reveal.js numbers it (horizontal.vertical), with its heading, or its section's"
+    return f"{x['h']}.{x['v']} {x['heading']!r}" if x['heading'] else f"{x['h']}.{x['v']} (below {x['section']!r})"
+
 @needs_browser
-def test_intro_deck_has_notes_math_and_subslides(decks, tmp_path):
-    info = open_deck(_deck(decks, INTRO), tmp_path/'profile')
+@pytest.mark.parametrize('nb', LESSONS, ids=lambda p: p.stem)
+def test_no_slide_overflows(toured, nb):
+    info = toured(nb)
+    assert len(info['slides']) == info['total'], 'the tour saw every slide'
+    over = [f"{_where(x)}: {x['height']} px" for x in info['slides'] if x['height'] > info['height']]
+    assert not over, f"{len(over)} slide(s) taller than the deck's {info['height']} px, even zoomed down: " + '; '.join(over)
+
+@needs_browser
+@pytest.mark.parametrize('nb', LESSONS, ids=lambda p: p.stem)
+def test_plot_slide_renders(toured, nb, tmp_path):
+    info = toured(nb)
+    if info['plot'] is None:
+        pytest.skip(f"{nb.name}: no slide with a plot: the notebook has no image among its stored outputs (run the lesson to store them)")
+    p = info['plot']
+    (tmp_path/'plot_slide.png').write_bytes(p['png'])
+    where = f"{_where(p)}, screenshot {tmp_path/'plot_slide.png'}"
+    assert p['loaded'] and float(p['opacity']) == 1, f'the plot is not shown: {where}'
+    from PIL import Image
+    shot = Image.open(io.BytesIO(p['png']))
+    assert 0 <= p['left'] and 0 <= p['top'] and p['right'] <= shot.width and p['bottom'] <= shot.height, f'the plot is cut off: {where}'
+    assert p['bottom'] - p['top'] >= 100, f"the plot is only {p['bottom'] - p['top']:.0f} px high: {where}"
+    crop = io.BytesIO(); shot.crop(tuple(round(p[k]) for k in ('left', 'top', 'right', 'bottom'))).save(crop, 'png')
+    assert non_blank(p['png']) and non_blank(crop.getvalue()), f'blank plot: {where}'
+
+@needs_browser
+def test_intro_deck_has_notes_math_and_subslides(decks, toured):
+    info = toured(INTRO)
     assert info['notes'] >= 1                        # the cell tagged `notes`
     assert info['total'] > info['horizontal']        # `### ` sub-slides
     if (_deck(decks, INTRO).parent/'mathjax'/'tex-svg.js').is_file(): assert info['math'] > 0   # MathJax typeset, offline
