@@ -424,6 +424,7 @@ _TEMPLATE = r'''{%- extends 'index.html.j2' -%}
 <style>
 .reveal .slides h1, .reveal .slides h2, .reveal .slides h3 { text-transform: none; }
 .reveal .slides .highlight pre, .reveal .slides .jp-OutputArea-output pre { overflow-x: auto; }
+.reveal .slides .jp-OutputArea-output img { max-height: 540px; max-width: 100%; width: auto; height: auto; object-fit: contain; }
 </style>
 {%- endblock html_head_css -%}
 {%- block html_head_js_mathjax -%}

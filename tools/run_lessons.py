@@ -7,12 +7,24 @@
 there, not as console text. A notebook that fails is left as it was (its new outputs are not written) and the run goes on.
 Prints one table: notebook, mode, seconds, result.
 """
-import os, sys, time
+import os, re, sys, time
 from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+_WARNING = re.compile(r'^\S+:\d+: \w*Warning: ')
+
+def drop_warnings(nb) -> int:
+    "Remove the stderr outputs that are only library warnings (`path:line: SomeWarning: ...` and the line of code under it); how many"
+    n = 0
+    for c in nb.cells:
+        if c.cell_type != 'code': continue
+        keep = [o for o in c.get('outputs', []) if not (o.get('name') == 'stderr' and _WARNING.match(o.get('text', '')))]
+        n += len(c.get('outputs', [])) - len(keep); c.outputs = keep
+    return n
 
 
 def run(nb_path:Path, timeout:int=3600) -> tuple:
@@ -23,6 +35,7 @@ def run(nb_path:Path, timeout:int=3600) -> tuple:
     except Exception as e: return time.perf_counter() - t, f"failed: {str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__}"
     for c in nb.cells:   # execution counts and timing metadata only add noise to a diff
         c.metadata.pop('execution', None)
+    drop_warnings(nb)
     tmp = nb_path.with_name(f'.{nb_path.name}.tmp')
     nbformat.write(nb, tmp); tmp.replace(nb_path)
     return time.perf_counter() - t, 'ok'
