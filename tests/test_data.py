@@ -47,7 +47,9 @@ def test_offline_download_fails_fast(offline, monkeypatch, call, tmp_path):
     assert 'no network' in str(e.value)
 
 def test_missing_embedded_falls_back_to_download(offline, tmp_path, monkeypatch):
-    monkeypatch.setenv('COURSE_TL_CACHE', str(tmp_path/'empty_cache'))  # like a wheel install: no data_cache
+    monkeypatch.setenv('COURSE_TL_CACHE', str(tmp_path/'empty_cache'))  # like a wheel install: no data_cache,
+    monkeypatch.setattr('course_tl.core.repo_root', lambda: None)        # no checkout, no shipped samples
+    monkeypatch.setattr('course_tl.core.shipped_dir', lambda: tmp_path/'no_share')
     with pytest.raises(OfflineError, match='data_cache'): imdb_path()
 
 def test_prepare_folder_keeps_user_files(user_tiles):
