@@ -31,20 +31,26 @@ SHARED = Path(__file__).resolve().parents[2]/'shared'/'data'
 POSITIVE, NEGATIVE = "That movie was wicked cool!", "A dull, predictable mess: the worst film I have seen in years. Avoid it."
 
 
-def test_reviews(n:int=5000, seed:int=0, tgz:Path=SHARED/'imdb.tgz'):
-    "The fixed scoring set: `n` reviews of IMDB's test folder (seeded draw, balanced by chance), none also in the sample"
-    import numpy as np, pandas as pd
+def labelled_reviews(folder:str, tgz:Path=SHARED/'imdb.tgz'):
+    "IMDB's labelled reviews of `folder` ('train' or 'test') read from the archive, sorted by file, none whose text is also in the sample"
+    import pandas as pd
     from course_tl.text import read_reviews
-    if not tgz.is_file(): sys.exit(f"bench/imdb.py: {tgz} is not here (the development copy of the full IMDB); it is needed for the scoring set")
+    if not tgz.is_file(): sys.exit(f"bench/imdb.py: {tgz} is not here (the development copy of the full IMDB); it is needed for the {folder} reviews")
     sample = {t.strip() for t in read_reviews(verbose=False).text}
     rows = []
     with tarfile.open(tgz) as tf:
         for m in tf:
-            g = re.fullmatch(r'imdb/test/(pos|neg)/([^/]+)\.txt', m.name)
+            g = re.fullmatch(rf'imdb/{folder}/(pos|neg)/([^/]+)\.txt', m.name)
             if g and m.isfile():
                 t = tf.extractfile(m).read().decode('utf-8', errors='replace')
                 if t.strip() not in sample: rows.append(dict(file=m.name, text=t, label={'pos': 'positive', 'neg': 'negative'}[g.group(1)]))
-    df = pd.DataFrame(rows).sort_values('file').reset_index(drop=True)
+    return pd.DataFrame(rows).sort_values('file').reset_index(drop=True)
+
+
+def test_reviews(n:int=5000, seed:int=0):
+    "The fixed scoring set: `n` reviews of IMDB's test folder (seeded draw, balanced by chance), none also in the sample"
+    import numpy as np
+    df = labelled_reviews('test')
     return df.iloc[np.random.RandomState(seed).permutation(len(df))[:n]].reset_index(drop=True)
 
 
@@ -97,24 +103,13 @@ def lm_configs(threads:int):
               f"{tps*flop/1e9/peak:.0%} | {tps*3600/1e6:.0f} M |", flush=True)
 
 
-def train_pool(seed:int=0, tgz:Path=SHARED/'imdb.tgz'):
+def train_pool(seed:int=0):
     "IMDB's labelled training reviews in one seeded order, positive and negative alternating, none also in the sample"
-    import numpy as np, pandas as pd
-    from course_tl.text import read_reviews
-    sample = {t.strip() for t in read_reviews(verbose=False).text}
-    by = {'positive': [], 'negative': []}
-    with tarfile.open(tgz) as tf:
-        for m in tf:
-            g = re.fullmatch(r'imdb/train/(pos|neg)/([^/]+)\.txt', m.name)
-            if g and m.isfile():
-                t = tf.extractfile(m).read().decode('utf-8', errors='replace')
-                if t.strip() not in sample: by['positive' if g.group(1) == 'pos' else 'negative'].append((m.name, t))
-    rng, cols = np.random.RandomState(seed), {}
-    for lab, rows in by.items():
-        rows.sort(); cols[lab] = [rows[i] for i in rng.permutation(len(rows))]
-    n = min(len(v) for v in cols.values())
-    out = [dict(file=f, text=t, label=lab) for i in range(n) for lab in ('negative', 'positive') for f, t in [cols[lab][i]]]
-    return pd.DataFrame(out)
+    import numpy as np
+    df, rng = labelled_reviews('train'), np.random.RandomState(seed)
+    idx = {lab: df.index[df.label == lab][rng.permutation((df.label == lab).sum())] for lab in ('positive', 'negative')}
+    n = min(len(v) for v in idx.values())
+    return df.loc[[idx[lab][i] for i in range(n) for lab in ('negative', 'positive')]].reset_index(drop=True)
 
 
 def _tfidf(train, test):
@@ -157,9 +152,7 @@ def curve(a, q, test, cmd, n_threads):
             acc = float((np.array(labels)[p] == test.label.values).mean())
         else:
             pre = route == ROUTES[1]
-            cfg = dict(q, pretrained='laptop') if pre else dict(q, pretrained=False, lm_config=_sizes(card, lm=True), clas_config=_sizes(card, lm=False),
-                                                                lm_frozen_epochs=0, lm_epochs=q.lm_epochs + q.lm_frozen_epochs)
-            learn, _ = ulmfit(df, cfg)
+            learn, _ = ulmfit(df, _ulmfit_cfg(q, card, pre))
             acc = score(learn, test)
         done[(route, n)] = c = dict(route=route, n=n, accuracy=round(acc, 4), seconds=round(time.perf_counter() - t, 1))
         print(c, flush=True); save()
@@ -220,9 +213,7 @@ def main(argv=None) -> int:
         for pre in ('laptop', False):
             name = 'laptop LM' if pre else 'scratch'
             set_seed(42); t = time.perf_counter()
-            cfg = dict(q, pretrained='laptop') if pre else dict(q, pretrained=False, lm_config=_sizes(card, lm=True), clas_config=_sizes(card, lm=False),
-                                                                lm_frozen_epochs=0, lm_epochs=q.lm_epochs + q.lm_frozen_epochs)  # nothing to freeze
-            learn, table = ulmfit(df, cfg)
+            learn, table = ulmfit(df, _ulmfit_cfg(q, card, bool(pre)))
             print(table.to_string(index=False), flush=True)
             row(f'ULMFiT quick ({name}: LM fine-tuned on the sample, gradual unfreezing)', learn, time.perf_counter() - t)
             set_seed(42); t = time.perf_counter()
@@ -247,6 +238,13 @@ def _sizes(card, lm:bool):
     "The laptop LM's AWD-LSTM configuration, for the same network from scratch"
     from fastai.text.all import awd_lstm_lm_config, awd_lstm_clas_config
     return dict(awd_lstm_lm_config if lm else awd_lstm_clas_config, **card['config'])
+
+
+def _ulmfit_cfg(q, card, pretrained:bool) -> dict:
+    "Quick mode's ULMFiT sizes from the laptop LM, or the same network from random weights (nothing to freeze: all LM epochs unfrozen)"
+    if pretrained: return dict(q, pretrained='laptop')
+    return dict(q, pretrained=False, lm_config=_sizes(card, lm=True), clas_config=_sizes(card, lm=False),
+                lm_frozen_epochs=0, lm_epochs=q.lm_epochs + q.lm_frozen_epochs)
 
 
 if __name__ == '__main__': sys.exit(main())

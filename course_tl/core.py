@@ -203,7 +203,7 @@ def download(url:str, what:str, instead:str, **kwargs) -> Path:
     from fastai.data.external import untar_data
     from urllib.parse import urlparse
     host = urlparse(url).hostname or 'files.fast.ai'
-    if not fastai_data_path(url).exists() and not is_online(host):
-        raise OfflineError(f"Can't download {what} from {url}: no network. {instead}")
-    if not fastai_data_path(url).exists(): print(f"Downloading {what} from {url} (once; later runs find it in the cache)", flush=True)
+    if not fastai_data_path(url).exists():
+        if not is_online(host): raise OfflineError(f"Can't download {what} from {url}: no network. {instead}")
+        print(f"Downloading {what} from {url} (once; later runs find it in the cache)", flush=True)
     return untar_data(url, base=cache_dir('downloads'), **kwargs)
