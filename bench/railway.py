@@ -9,13 +9,16 @@ Seed-style pipeline: `ImageDataLoaders` with `Resize(128)` as item transform on 
 fastai's default `num_workers` (one per core), a plain `vision_learner` (contiguous fp32). Its file list is sorted (otherwise
 exactly `from_folder`) so that both pipelines split off the same 127 validation tiles.
 Lesson pipeline: `course_tl.compare` — tiles shrunk once into the cache (JPEG draft mode) and decoded once into memory
-(`MemoryTiles`, `TileCrop`: the same crops as `Resize`), `num_workers=0`, channels-last activations.
+(`MemoryTiles`, `TileCrop`: the same crops as `Resize`), `num_workers=0`, channels-last activations, and mixed precision
+where `compare.use_amp` says so (a GPU; on a CPU only with AMX bfloat16 units and only for the frozen pretrained run: the scratch
+run is slower in bfloat16 on the CPU, see `--ablation`).
 Both train with `train_run` — `fit_one_cycle(epochs)` under the same seed (same split, same head init, same batch order) — on the
 same fixed number of torch threads (`--threads`, default `DEFAULT_THREADS`: one per core). Nothing is chosen by timing.
 
 The FLOP bound: forward FLOPs of the network on one 128 px image counted with `torch.utils.flop_counter.FlopCounterMode`,
 x3 for a training step (forward + backward; the frozen pretrained run skips the body's weight gradients, nearer x2, so its
-"% of bound" flatters it); the CPU's peak is the best sustained fp32 `torch.mm` rate (2048 x 2048) on the same threads.
+"% of bound" flatters it); the CPU's peak is the best sustained `torch.mm` rate (2048 x 2048) on the same threads, in fp32, or
+in bfloat16 for a run in mixed precision.
 bound = peak / (3 x forward FLOPs) training images per second. Epoch times include validation, so the measured training
 rate (training tiles / epoch seconds) is slightly pessimistic. Wall seconds are what a user waits; CPU seconds (this process
 and its finished DataLoader workers) are printed too, as they depend less on other jobs sharing the machine. Run it alone:
@@ -33,10 +36,10 @@ from course_tl.models import pick_arch
 from course_tl.compare import resized_tiles, shrink_image, railway_dls, train_run, RUNS
 
 
-def peak_gflops(threads:int, n:int=2048, reps:int=10, tries:int=3) -> float:
-    "Best sustained fp32 matrix-multiply rate of this CPU (GFLOP/s) on `threads` torch threads"
+def peak_gflops(threads:int, n:int=2048, reps:int=10, tries:int=3, dtype=torch.float32) -> float:
+    "Best sustained `dtype` matrix-multiply rate of this CPU (GFLOP/s) on `threads` torch threads"
     with num_threads(threads):
-        a, b = torch.randn(n, n), torch.randn(n, n)
+        a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
         a @ b
         best = 0.
         for _ in range(tries):
@@ -82,10 +85,13 @@ def summarise(df, n_train, cpu):
 
 def ablation(big, small, arch, seed, threads):
     "One pretrained epoch of the lesson pipeline with one setting changed at a time"
-    def one(name, dls, channels_last=True, th=threads):
-        learn = train_run(dls, arch, True, 1, None, seed, channels_last=channels_last, cbs=[CPUTimer()], threads=th)
-        print(f"| {name} | {learn.threads} | {learn.epoch_timer.seconds[0]:.1f} | {learn.cpu_timer.cpu[0]:.1f} |", flush=True)
+    def one(name, dls, channels_last=True, th=threads, amp=None, pretrained=True):
+        learn = train_run(dls, arch, pretrained, 1, None, seed, channels_last=channels_last, cbs=[CPUTimer()], threads=th, amp=amp)
+        print(f"| {name} | {learn.threads} | {learn.amp} | {learn.epoch_timer.seconds[0]:.1f} | {learn.cpu_timer.cpu[0]:.1f} |", flush=True)
     one("lesson", railway_dls(small))
+    one("lesson, fp32 (no mixed precision)", railway_dls(small), amp=False)
+    one("lesson, scratch run", railway_dls(small), pretrained=False)
+    one("lesson, scratch run in mixed precision", railway_dls(small), pretrained=False, amp=True)
     one("lesson, PNG decoded per item each epoch (in_memory=False)", railway_dls(small, in_memory=False))
     for w in (1, 2): one(f"lesson, num_workers={w}", railway_dls(small, num_workers=w))
     for k in sorted({1, DEFAULT_THREADS} - {threads}): one(f"lesson, threads={k}", railway_dls(small), th=k)
@@ -115,34 +121,36 @@ def main(argv=None):
         for f in get_image_files(big): shrink_image(f, Path(d)/f.relative_to(big).with_suffix('.png'), 128)
         once = time.perf_counter() - t
     print(f"tiles: {big} -> cached 128 px copies {small} (building them costs {once:.1f}s once)", flush=True)
-    peak, fwd = peak_gflops(a.threads), forward_gflops(arch)
-    bound = peak/(3*fwd)
-    print(f"{arch}: {fwd:.3f} GFLOPs forward per 128 px image; CPU peak {peak:.0f} GFLOP/s (fp32 2048x2048 torch.mm, "
-          f"{a.threads} threads) -> bound {bound:.0f} training images/s", flush=True)
+    peak, peak16, fwd = peak_gflops(a.threads), peak_gflops(a.threads, dtype=torch.bfloat16), forward_gflops(arch)
+    bound, bound16 = peak/(3*fwd), peak16/(3*fwd)
+    print(f"{arch}: {fwd:.3f} GFLOPs forward per 128 px image; CPU peak {peak:.0f} GFLOP/s fp32, {peak16:.0f} GFLOP/s bf16 "
+          f"(2048x2048 torch.mm, {a.threads} threads) -> bound {bound:.0f} (fp32) / {bound16:.0f} (bf16) training images/s", flush=True)
     print(f"threads: {a.threads} for every run of both pipelines", flush=True)
-    res = {}
+    res, amp = {}, {}
     for name, make in (('seed', lambda: seed_dls(big)), ('lesson', lambda: railway_dls(small))):
         t = time.perf_counter(); dls = make(); built = time.perf_counter() - t
         for run in runs:
             learn = train_run(dls, arch, run == 'pretrained', a.epochs, None, a.seed, channels_last=name == 'lesson',
-                              cbs=[CPUTimer()], threads=a.threads)
+                              cbs=[CPUTimer()], threads=a.threads, amp=None if name == 'lesson' else False)
+            amp[name, run] = learn.amp
             df = recorder_table(learn, run=run)
             res[name, run] = summarise(df, len(dls.train_ds), learn.cpu_timer.cpu)
             print(f"  {name:6s} {run:10s} DataLoaders built in {built:.1f}s, seconds per epoch {[round(s, 1) for s in df.seconds]}, "
                   f"CPU seconds {[round(c, 1) for c in learn.cpu_timer.cpu]}, error rates {[round(e, 3) for e in df.error_rate]}", flush=True)
     print(f"\n{len(dls.train_ds)} training / {len(dls.valid_ds)} validation tiles, {a.epochs} epochs, {arch}, seed {a.seed}, "
           f"{a.threads} threads\n")
-    print("| run | pipeline | s / epoch | speed-up | CPU s / epoch | CPU speed-up | final error | train img/s | FLOP bound img/s | % of bound |")
-    print("|---|---|---|---|---|---|---|---|---|---|")
+    print("| run | pipeline | mixed precision | s / epoch | speed-up | CPU s / epoch | CPU speed-up | final error | train img/s | FLOP bound img/s | % of bound |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
     for run in runs:
         for name in ('seed', 'lesson'):
             s, e, ips, cpu = res[name, run]
+            b = bound16 if amp[name, run] else bound
             up = f"{res['seed', run][0]/s:.2f}x" if name == 'lesson' else '1.00x'
             cup = f"{res['seed', run][3]/cpu:.2f}x" if name == 'lesson' else '1.00x'
-            print(f"| {run} | {name} | {s:.1f} | {up} | {cpu:.1f} | {cup} | {e:.1%} | {ips:.1f} | {bound:.0f} | {ips/bound:.0%} |")
+            print(f"| {run} | {name} | {'bf16' if amp[name, run] else 'fp32'} | {s:.1f} | {up} | {cpu:.1f} | {cup} | {e:.1%} | {ips:.1f} | {b:.0f} | {ips/b:.0%} |")
     if a.ablation:
         print("\nablation: one pretrained epoch each, the lesson pipeline with one thing changed\n")
-        print("| setting | threads | s / epoch | CPU s / epoch |\n|---|---|---|---|")
+        print("| setting | threads | mixed precision | s / epoch | CPU s / epoch |\n|---|---|---|---|---|")
         ablation(big, small, arch, a.seed, a.threads)
     print(f"\ncommand: python bench/railway.py {' '.join(sys.argv[1:] if argv is None else argv)}".rstrip())
     print(f"wall time {time.perf_counter()-t_start:.0f}s | load average {os.getloadavg()[0]:.1f} (1 min) at the end")

@@ -33,10 +33,10 @@ import sys, subprocess
 if 'google.colab' in sys.modules:
     subprocess.run([sys.executable, '-m', 'pip', 'install', '-q', 'course_tl @ git+{repo}'], check=True)'''
 
-_MODE = '''MODE = None   # 'quick' (small, for a CPU) or 'full' (the whole lesson, for a GPU); None: COURSE_TL_MODE, else full on a GPU, quick on a CPU
+_MODE = '''MODE = None   # 'quick' (small, for a CPU), 'full' (full size, for a GPU) or 'original' (the original notebook's long schedules); None: COURSE_TL_MODE, else full on a GPU, quick on a CPU
 from course_tl.core import is_quick, mode_banner
 QUICK = is_quick(MODE)
-print(mode_banner(QUICK, minutes={minutes}))'''
+print(mode_banner(MODE, minutes={minutes}))'''
 
 def colab_cells(nb_file:str, # the lesson's file name in nbs/, e.g. '10_functions_learn_weights.ipynb'
                 title:str, # the lesson's title

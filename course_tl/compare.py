@@ -22,8 +22,8 @@ from .models import ARCHS, make_learner, pick_arch, get_arch, weights_available
 
 # %% auto #0
 __all__ = ['RAILWAY_MODES', 'RUNS', 'shrink_image', 'resized_tiles', 'load_tiles', 'MemoryTiles', 'TileCrop', 'railway_dls',
-           'EpochPrinter', 'train_run', 'compare_pretrained_scratch', 'plot_comparison', 'plot_wrong',
-           'data_efficiency', 'plot_data_efficiency', 'transfer_benefits', 'railway']
+           'EpochPrinter', 'CPUBFloat16', 'has_amx', 'use_amp', 'train_run', 'compare_pretrained_scratch',
+           'plot_comparison', 'plot_wrong', 'data_efficiency', 'plot_data_efficiency', 'transfer_benefits', 'railway']
 
 # %% ../nbs/06_compare.ipynb #80a66482
 RAILWAY_MODES = dict(
@@ -135,6 +135,23 @@ class EpochPrinter(Callback):
         vals = '  '.join(f"{k} {v:.4f}" for k, v in zip(self.recorder.metric_names[1:-1], self.recorder.values[-1]))
         print(f"{self.label:10s} epoch {self.epoch+1}/{self.n_epoch}  {vals}  ({self.epoch_timer.seconds[-1]:.1f}s)", flush=True)
 
+class CPUBFloat16(Callback):
+    "bfloat16 autocast on the CPU around each batch's forward pass and loss (fastai's `MixedPrecision` autocasts CUDA only)"
+    order = 10
+    def before_batch(self): self.autocast = torch.autocast('cpu', dtype=torch.bfloat16); self.autocast.__enter__()
+    def after_loss(self): self.autocast.__exit__(None, None, None)
+
+def has_amx() -> bool:
+    "Does this CPU have AMX tile units (fast bfloat16 matrix multiplies)?"
+    return bool(getattr(torch.cpu, '_is_amx_tile_supported', lambda: False)())
+
+def use_amp(pretrained:bool, # the frozen pretrained run (else: every weight trains)
+            cuda:bool|None=None # on a GPU; None: `torch.cuda.is_available()`
+           ) -> bool:
+    "Mixed precision by rule: always on a GPU; on a CPU only with AMX and a frozen pretrained body"
+    cuda = torch.cuda.is_available() if cuda is None else cuda
+    return cuda or (pretrained and has_amx())
+
 def train_run(dls:DataLoaders, # from `railway_dls`
               arch:str='efficientnet_lite0', # a key of `course_tl.models.ARCHS`
               pretrained:bool=True, # ImageNet weights, body frozen; or random weights
@@ -144,7 +161,8 @@ def train_run(dls:DataLoaders, # from `railway_dls`
               label:str|None=None, # print a line per epoch under this name
               channels_last:bool=True, # channels-last activations (faster convolutions on CPU)
               cbs:list|None=None, # more fastai callbacks
-              threads:int|None=None # torch threads for the run; None: `DEFAULT_THREADS`
+              threads:int|None=None, # torch threads for the run; None: `DEFAULT_THREADS`
+              amp:bool|None=None # mixed precision (GPU: `to_fp16`, CPU: `CPUBFloat16`); None: `use_amp(pretrained)`
              ):
     "One run of the original recipe, reproducibly: `set_seed`, `vision_learner`, `fit_one_cycle(epochs, lr)`; returns the Learner"
     with num_threads(threads) as n:
@@ -152,6 +170,8 @@ def train_run(dls:DataLoaders, # from `railway_dls`
         for dl in dls.loaders: dl.rng = random.Random(seed)  # the DataLoaders' own shuffling, too
         cbs = [EpochTimer()] + ([EpochPrinter(label)] if label else []) + ([ChannelsLast()] if channels_last else []) + list(cbs or [])
         learn = make_learner(dls, arch, pretrained=pretrained, metrics=error_rate, cbs=cbs)
+        learn.amp = use_amp(pretrained) if amp is None else amp
+        if learn.amp: learn.to_fp16() if torch.cuda.is_available() else learn.add_cb(CPUBFloat16())
         with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr or defaults.lr)
     learn.threads = n
     return learn
@@ -175,14 +195,16 @@ def compare_pretrained_scratch(data, # a folder of class sub-folders, or DataLoa
     "Train `arch` from ImageNet weights and from random ones, same seed and schedule; one row per run and epoch"
     given = isinstance(data, DataLoaders)
     dls = data if given else railway_dls(resized_tiles(data, size), size, bs, valid_pct, seed, train_frac)
-    frames = []
+    frames, runs = [], {}
     for run in RUNS:
         learn = train_run(dls, arch, run == 'pretrained', epochs, lr, seed, label=run if verbose else None, threads=threads)
         frames.append(recorder_table(learn, run=run))
+        runs[run] = learn
         if learners is not None: learners[run] = learn
     df = pd.concat(frames, ignore_index=True)
     df.attrs = dict(arch=arch, epochs=epochs, lr=lr or defaults.lr, seed=seed, size=None if given else size, bs=dls.bs,
-                    train_frac=None if given else train_frac, n_train=len(dls.train_ds), n_valid=len(dls.valid_ds), threads=learn.threads)
+                    train_frac=None if given else train_frac, n_train=len(dls.train_ds), n_valid=len(dls.valid_ds), threads=learn.threads,
+                    amp={r: l.amp for r, l in runs.items()})
     return df
 
 # %% ../nbs/06_compare.ipynb #0d413ab7

@@ -12,9 +12,10 @@ from pathlib import Path
 import torch
 
 # %% auto #0
-__all__ = ['DEFAULT_THREADS', 'repo_root', 'cache_dir', 'shipped_dir', 'embedded', 'InputError', 'is_quick', 'mode_config',
-           'flag_quick', 'device_name', 'mode_banner', 'set_seed', 'num_threads', 'content_key', 'atomic_path',
-           'write_json', 'EpochTimer', 'recorder_table', 'OfflineError', 'is_online', 'fastai_data_path', 'download']
+__all__ = ['MODES', 'DEFAULT_THREADS', 'repo_root', 'cache_dir', 'shipped_dir', 'embedded', 'shipped_result', 'InputError',
+           'mode_name', 'is_quick', 'mode_config', 'flag_quick', 'device_name', 'mode_banner', 'set_seed',
+           'num_threads', 'content_key', 'atomic_path', 'write_json', 'EpochTimer', 'recorder_table', 'OfflineError',
+           'is_online', 'fastai_data_path', 'download']
 
 # %% ../nbs/00_core.ipynb #3cd14a6f
 def repo_root() -> Path|None:
@@ -44,31 +45,52 @@ def embedded(name:str) -> Path|None:
     for p in (cache_dir()/name, *([root/'data_cache'/name] if root else []), shipped_dir()/name):
         if p.is_dir() and any(p.iterdir()): return p
 
+# %% ../nbs/00_core.ipynb #92c0b4b3
+def shipped_result(name:str, # a file of `data_cache/results/`, e.g. 'imdb_curve.json'
+                   fname=None # read this JSON file instead
+                  ) -> dict:
+    "A measured run the course ships as JSON (in the cache, the checkout's `data_cache/` or the wheel's), or the file `fname`"
+    root = repo_root()
+    cands = ([Path(fname).expanduser()] if fname else
+             [d/'results'/name for d in (cache_dir(), *([root/'data_cache'] if root else []), shipped_dir())])
+    for p in cands:
+        if p.is_file(): return json.loads(p.read_text())
+    raise FileNotFoundError(f"{cands[0]} not found: the course's benchmarks (bench/) write their runs with --json")
+
 # %% ../nbs/00_core.ipynb #3a98ee83
 class InputError(ValueError):
     "The user's input or settings can't be used; the message says why and what to do instead"
 
 # %% ../nbs/00_core.ipynb #3471b0a9
-def is_quick(quick:bool|str|None=None) -> bool:
-    "Quick mode? `quick` if given (a bool, or 'quick'/'full'), else `COURSE_TL_MODE` (`quick`/`full`), else quick unless a GPU is present"
+MODES = ('quick', 'full', 'original')
+
+def mode_name(quick:bool|str|None=None # a bool (quick or full), a mode's name, or None: `COURSE_TL_MODE`, else the hardware
+             ) -> str:
+    "'quick', 'full' or 'original': `quick` if given, else `COURSE_TL_MODE`, else quick unless a GPU is present"
     if isinstance(quick, str):
         m = quick.strip().lower()
-        if m not in ('quick', 'full'): raise InputError(f"the mode must be 'quick' or 'full', not {quick!r}")
-        return m == 'quick'
-    if quick is not None: return bool(quick)
+        if m not in MODES: raise InputError(f"the mode must be 'quick', 'full' or 'original', not {quick!r}")
+        return m
+    if quick is not None: return 'quick' if quick else 'full'
     env = os.environ.get('COURSE_TL_MODE', '').strip().lower()
-    if env in ('quick', 'full'): return env == 'quick'
-    if env: raise InputError(f"COURSE_TL_MODE must be 'quick' or 'full', not {env!r}")
-    return not torch.cuda.is_available()
+    if env in MODES: return env
+    if env: raise InputError(f"COURSE_TL_MODE must be 'quick', 'full' or 'original', not {env!r}")
+    return 'full' if torch.cuda.is_available() else 'quick'
+
+def is_quick(quick:bool|str|None=None # as for `mode_name`
+            ) -> bool:
+    "Quick mode? (`mode_name(quick)` is 'quick')"
+    return mode_name(quick) == 'quick'
 
 # %% ../nbs/00_core.ipynb #68ba619b
-def mode_config(table:dict, # a module's sizes: {'quick': {...}, 'full': {...}}
-                quick:bool|None=None # as for `is_quick`
+def mode_config(table:dict, # a module's sizes: {'quick': {...}, 'full': {...}}, optionally 'original': {what differs from full}
+                quick:bool|str|None=None # as for `mode_name`
                ) -> dict:
-    "The entry of `table` for the mode `is_quick(quick)` picks, with `quick` (a bool) and `mode` (its name) added"
+    "The entry of `table` for the mode `mode_name(quick)` picks, with `quick` (a bool) and `mode` (its name) added"
     from fastcore.basics import AttrDict
-    mode = 'quick' if is_quick(quick) else 'full'
-    return AttrDict({**table[mode], 'quick': mode == 'quick', 'mode': mode})
+    mode = mode_name(quick)
+    entry = {**table['full'], **table.get('original', {})} if mode == 'original' else table[mode]
+    return AttrDict({**entry, 'quick': mode == 'quick', 'mode': mode})
 
 # %% ../nbs/00_core.ipynb #bc29cb0b
 def flag_quick(quick:bool=False, # `--quick` was given
@@ -85,16 +107,17 @@ def device_name() -> str:
     return f"cpu ({os.cpu_count()} cores, {torch.get_num_threads()} torch threads)"
 
 # %% ../nbs/00_core.ipynb #61920518
-def mode_banner(quick:bool|str|None=None, # as for `is_quick`
+def mode_banner(quick:bool|str|None=None, # as for `mode_name`
                 minutes:tuple|None=None # (quick, full): about how many minutes the lesson takes (a 2-core CPU, a Colab T4 GPU)
                ) -> str:
     "The note a lesson prints in its first cells: device, mode and, with `minutes`, what each mode costs"
-    q = is_quick(quick)
-    why = ('small configs and few batches, for a CPU' if q else 'the lesson at full size, as the original notebook ran it: use a GPU')
-    cost = (f" About {minutes[0]} min in quick mode on a 2-core CPU, about {minutes[1]} min in full mode on a Colab T4 GPU."
+    m = mode_name(quick)
+    why = dict(quick='small configs and few batches, for a CPU', full='full-size data, schedules trimmed to fit a class: use a GPU',
+               original="the original notebook's long schedules: a GPU, and far longer")[m]
+    cost = (f" About {minutes[0]} min in quick mode on a 2-core CPU, about {minutes[1]} min in full mode on a Colab T4 GPU (estimated)."
             if minutes else '')
-    return (f"Device: {device_name()} — {'QUICK' if q else 'FULL'} mode ({why}).{cost} "
-            "Change it with MODE = 'quick' or 'full' above (or COURSE_TL_MODE).")
+    return (f"Device: {device_name()} — {m.upper()} mode ({why}).{cost} "
+            "Change it with MODE = 'quick', 'full' or 'original' above (or COURSE_TL_MODE).")
 
 # %% ../nbs/00_core.ipynb #caca51b4
 def set_seed(seed:int=42):

@@ -17,7 +17,7 @@ from fastai.vision.all import (DataBlock, DataLoaders, ImageBlock, CategoryBlock
     image_extensions, imagenet_stats, PILImage, TensorImage, image2tensor, Learner, ConvLayer, CrossEntropyLossFlat, accuracy,
     create_body, noop, BnFreeze, bn_types, ChannelsLast)
 from .core import (cache_dir, set_seed, mode_config, flag_quick, content_key, atomic_path, write_json, recorder_table,
-    InputError, OfflineError)
+    InputError, OfflineError, shipped_result)
 from .data import dogs_cats_path, prepare_images
 from .models import ARCHS, make_learner, get_arch, pick_arch, weights_available, imagenet_model
 
@@ -26,12 +26,13 @@ __all__ = ['RECIPE_MODES', 'COLUMNS', 'SHIFTS', 'RECIPES', 'QUICK_NOTE', 'dogs_c
            'shear_mat', 'Shift', 'Shear', 'deck_augs', 'aug_gallery', 'trainable_params', 'snapshot', 'scratch_cnn',
            'channels_last', 'scratch_recipe', 'pooled_body', 'extract_features', 'features_recipe', 'freeze_bn',
            'frozen_recipe', 'later_layers_recipe', 'finetune_recipe', 'plain_recipe', 'results_table', 'markdown_table',
-           'plot_curves', 'shifted_copy', 'show_shifts', 'shift_table', 'run_recipes', 'dogs_cats']
+           'plot_curves', 'measured_ladder', 'shifted_copy', 'show_shifts', 'shift_table', 'run_recipes', 'dogs_cats']
 
 # %% ../nbs/07_recipes.ipynb #aa2a4e3a
 RECIPE_MODES = dict(
-    quick=dict(size=112, bs=16, epochs=dict(scratch=2, features=5, frozen=1, finetune=1, plain=1), lr_find_its=20),
-    full=dict(size=224, bs=64, epochs=dict(scratch=15, features=10, frozen=3, finetune=3, plain=5), lr_find_its=100))
+    quick=dict(size=112, bs=16, n_train=None, n_valid=None, epochs=dict(scratch=2, features=5, frozen=1, finetune=1, plain=1), lr_find_its=20),
+    full=dict(size=224, bs=64, n_train=1000, n_valid=500, epochs=dict(scratch=15, features=10, frozen=3, finetune=3, plain=5), lr_find_its=100),
+    original=dict(epochs=dict(scratch=100, features=30, frozen=30, finetune=100, plain=25)))
 
 # %% ../nbs/07_recipes.ipynb #1b4ad1cd
 def _class_dirs(split:Path # a `train/` or `valid/` folder
@@ -424,6 +425,12 @@ def plot_curves(rows:list # rows returned by the recipes
     ax.legend(fontsize=8); ax.grid(alpha=.3)
     return fig
 
+# %% ../nbs/07_recipes.ipynb #7bf6b6c1
+def measured_ladder(fname=None # a JSON written by `bench/dogs_cats.py --json`; None: the run the course ships
+                   ) -> dict:
+    "A measured run of every recipe: `rows` (with per-epoch `curve`s), `shifts` (network, shift, accuracy, cost, accuracy_tta), `device`, `wall_s`, sizes"
+    return shipped_result('dogs_cats_recipes.json', fname)
+
 # %% ../nbs/07_recipes.ipynb #931ac139
 def _blur(im): return im.filter(ImageFilter.GaussianBlur(radius=max(1.0, min(im.size)/100)))
 def _jpeg(im):
@@ -566,7 +573,7 @@ def _check_arch(arch:str|None # a key of `ARCHS`, or None: resnet34 if its weigh
 # %% ../nbs/07_recipes.ipynb #0b42a739
 QUICK_NOTE = ("Note: trained in QUICK mode (small images, 1-2 epochs per recipe): on this CPU such a model scores about 82% "
               "on dogs and cats from another source, far from the full recipe. For a model to keep, run with --full "
-              "(224 px, the 2000+2000 photos: best on a GPU, or set COURSE_TL_DATA to a folder with dogs_cats/).")
+              "(224 px, 2000 training photos: best on a GPU, or set COURSE_TL_DATA to a folder with dogs_cats/).")
 
 def dogs_cats(recipe:Annotated[str, dict(choices=list(RECIPES)+['all'])]='all', # one recipe, or all of them
               data:str=None, # a train/ + valid/ folder (one sub-folder per class in each), or a folder or zip with one sub-folder per class (copied to the cache, split 80/20); default: the lesson's photos
@@ -576,7 +583,7 @@ def dogs_cats(recipe:Annotated[str, dict(choices=list(RECIPES)+['all'])]='all', 
               epochs:int=None, # epochs for every recipe; default: the mode's, per recipe
               limit:int=None, # at most this many training and this many validation images per class
               quick:bool=False, # quick mode: small images, 1-2 epochs, the embedded photos; with neither flag, COURSE_TL_MODE decides, else quick on a CPU
-              full:bool=False, # full mode: 224 px, more epochs, the 2000+2000 photos
+              full:bool=False, # full mode: 224 px, more epochs, 2000 training and 1000 validation photos
               export:str=None, # write the learner of the most advanced recipe run (learn.export) to this file
               json:str=None, # write the results (rows with per-epoch curves) to this file
              ):
@@ -587,7 +594,7 @@ def dogs_cats(recipe:Annotated[str, dict(choices=list(RECIPES)+['all'])]='all', 
     size, bs = size or cfg.size, bs or cfg.bs
     eps = {k: epochs for k in RECIPES} if epochs else cfg.epochs
     print(f"dogs-cats: {path} | body {arch} | {cfg.mode} mode | {size} px | epochs {eps}", flush=True)
-    rows, res = run_recipes(path, recipes, arch, size, bs, eps, limit, limit, cfg.lr_find_its)
+    rows, res = run_recipes(path, recipes, arch, size, bs, eps, limit or cfg.n_train, limit or cfg.n_valid, cfg.lr_find_its)
     print(markdown_table(rows))
     if json:
         write_json(json, dict(data=str(path), arch=arch, mode=cfg.mode, size=size, rows=rows))

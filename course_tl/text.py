@@ -6,19 +6,19 @@ Docs: https://course-tl.github.io/course_tl/text.html.md"""
 
 # %% ../nbs/05_text.ipynb #8cd3af43
 from __future__ import annotations
-import os, sys, time, shlex, json
+import os, sys, time, shlex, json, random
 from typing import Annotated
 from urllib.parse import urlparse
 from torch.utils.data import TensorDataset
 from fastai.text.all import *
 from .core import cache_dir, is_online, set_seed, OfflineError, InputError, mode_config, flag_quick, num_threads, embedded
-from .core import content_key, atomic_path, write_json, EpochTimer, recorder_table, device_name
+from .core import content_key, atomic_path, write_json, EpochTimer, recorder_table, device_name, shipped_result
 from .data import imdb_path
 
 # %% auto #0
 __all__ = ['IMDB_MODES', 'MAX_WORDS', 'MINILM', 'LAPTOP_LM', 'LAPTOP_PRETRAIN', 'CURVE_ROUTES', 'CURVE_ANCHORS', 'wt103_cached',
            'ensure_wt103', 'laptop_lm', 'awd_lstm_kwargs', 'imdb_models', 'clean_text', 'clean_texts', 'read_reviews',
-           'imdb_dls', 'fit_stage', 'fine_tune_lm', 'train_classifier', 'ulmfit', 'show_text_results',
+           'lm_texts', 'imdb_dls', 'fit_stage', 'fine_tune_lm', 'train_classifier', 'ulmfit', 'show_text_results',
            'save_pretrained', 'minilm_path', 'load_minilm', 'minilm_features', 'minilm_head', 'train_head',
            'MiniLMClassifier', 'minilm_ids', 'pad_samples', 'minilm_dls', 'fine_tune_minilm', 'sample_train',
            'predict_reviews', 'save_minilm_classifier', 'load_minilm_classifier', 'minilm_route', 'read_corpus',
@@ -31,16 +31,18 @@ IMDB_MODES = dict(
                pretrained='laptop',      # stage 1 = the course's laptop language model (data_cache/laptop_lm), not WikiText-103
                lm_config=None, clas_config=None,                                # None: the laptop LM's sizes
                max_vocab=6000, bs=32, seq_len=72, lm_seq_len=72, workers=0,
-               lm_frozen_epochs=1, lm_epochs=1, lm_lr=5e-3, unfreeze_epochs=1,   # ULMFiT's stages
+               lm_texts=None, lm_frozen_epochs=1, lm_epochs=1, lm_lr=5e-3, unfreeze_epochs=1,   # ULMFiT's stages
                one_call_bs=32, one_call_epochs=1, one_call_lr=1e-2,             # the lesson's one-call classifier
                max_len=128, ft_epochs=1, ft_train=400,                          # MiniLM: word pieces, fine-tuning epochs and training reviews
                threads=1),
     full=dict(full_data=True, pretrained=True, lm_config=None, clas_config=None,   # None: fastai's AWD-LSTM configuration
               max_vocab=60000, bs=128, seq_len=72, lm_seq_len=80, workers=None,
-              lm_frozen_epochs=1, lm_epochs=10, lm_lr=2e-3, unfreeze_epochs=2,
-              one_call_bs=64, one_call_epochs=4, one_call_lr=1e-2,
+              lm_texts=10_000,                     # the language model reads a seeded random 10,000 of IMDB's 100,000 texts
+              lm_frozen_epochs=1, lm_epochs=1, lm_lr=2e-3, unfreeze_epochs=1,
+              one_call_bs=64, one_call_epochs=1, one_call_lr=1e-2,
               max_len=256, ft_epochs=2, ft_train=None,
-              threads=None))                                                     # None: torch's default
+              threads=None),                                                     # None: torch's default
+    original=dict(lm_texts=None, lm_epochs=10, unfreeze_epochs=2, one_call_epochs=4))  # the original notebooks' schedule, on top of full
 
 # %% ../nbs/05_text.ipynb #b6de750d
 def wt103_cached() -> bool:
@@ -162,13 +164,22 @@ def read_reviews(source=None, # a CSV, a folder with `texts.csv` or IMDB's `trai
     return out
 
 # %% ../nbs/05_text.ipynb #c440e67b
+def lm_texts(path, # fastai's IMDB folder
+             n_texts:int|None=None, # a seeded random sample of this many; None: all
+             seed:int=42 # seed of the sample
+            ) -> L:
+    "The language model's text files in fastai's IMDB folder: `train/`, `test/` and `unsup/`, all or a random `n_texts`"
+    fs = get_text_files(path, folders=['train', 'test', 'unsup'])
+    return fs if n_texts is None or n_texts >= len(fs) else L(sorted(random.Random(seed).sample(list(fs), n_texts)))
+
 def imdb_dls(source, # a DataFrame from `read_reviews`, or fastai's full IMDB folder
              is_lm:bool=False, # batches for the language model (next word) instead of (review, label)
              vocab=None, # the language model's vocabulary, for a classifier that will load its encoder
              bs:int=64, # batch size
              seq_len:int=72, # tokens per row
              max_vocab:int=60000, # the largest vocabulary
-             workers:int|None=None # worker processes; None: fastai's default
+             workers:int|None=None, # worker processes; None: fastai's default
+             n_texts:int|None=None # language model from a folder: a seeded random sample of this many texts; None: all
             ) -> DataLoaders:
     "fastai `DataLoaders` for ULMFiT's language model or classifier, from a DataFrame or fastai's IMDB folder"
     tbk = dict(vocab=vocab, is_lm=is_lm, seq_len=seq_len, max_vocab=max_vocab)
@@ -180,7 +191,7 @@ def imdb_dls(source, # a DataFrame from `read_reviews`, or fastai's full IMDB fo
     else:
         source = Path(source)
         tb, dlk['path'] = TextBlock.from_folder(source, **tbk), source
-        kw = dict(get_items=partial(get_text_files, folders=['train', 'test', 'unsup'] if is_lm else ['train', 'test']),
+        kw = dict(get_items=partial(lm_texts, n_texts=n_texts) if is_lm else partial(get_text_files, folders=['train', 'test']),
                   get_y=None if is_lm else parent_label, splitter=RandomSplitter(0.1, seed=42) if is_lm else GrandparentSplitter(valid_name='test'))
     return DataBlock(blocks=(tb,) if is_lm else (tb, CategoryBlock), **kw).dataloaders(source, **{k: v for k, v in dlk.items() if v is not None})
 
@@ -246,7 +257,7 @@ def ulmfit(source, # a DataFrame from `read_reviews`, or fastai's full IMDB fold
           ) -> tuple:
     "ULMFiT end to end: language model on all review text, its encoder, the classifier; returns the classifier and the per-stage table"
     kw = dict(bs=cfg['bs'], max_vocab=cfg['max_vocab'], workers=cfg['workers'])
-    dls_lm = imdb_dls(source, is_lm=True, seq_len=cfg['lm_seq_len'], **kw)
+    dls_lm = imdb_dls(source, is_lm=True, seq_len=cfg['lm_seq_len'], n_texts=cfg.get('lm_texts'), **kw)
     learn_lm, rows = fine_tune_lm(dls_lm, cfg['lm_config'], cfg['pretrained'], cfg['lm_frozen_epochs'],
                                   lm_epochs or cfg['lm_epochs'], cfg['lm_lr'], path=path)
     enc = f'finetuned_{os.getpid()}'
@@ -675,9 +686,7 @@ CURVE_ANCHORS = [('ULMFiT paper (full AWD-LSTM, WikiText-103, 25k reviews)', 0.9
 def measured_curve(fname=None # a JSON written by `bench/imdb.py --curve`; None: the run the course ships (`data_cache/results/imdb_curve.json`)
                   ) -> dict:
     "A data-efficiency run: its `command`, `device`, `n_test`, the published `anchors` and its `cells` (route, n, accuracy, seconds)"
-    p = Path(fname).expanduser() if fname else (embedded('results') or cache_dir('results'))/'imdb_curve.json'
-    if not p.is_file(): raise FileNotFoundError(f"{p} not found: `python bench/imdb.py --curve` writes one")
-    return json.loads(p.read_text())
+    return shipped_result('imdb_curve.json', fname)
 
 def curve_table(res:dict, # from `measured_curve`
                 value:str='accuracy' # or 'seconds'

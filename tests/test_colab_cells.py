@@ -69,7 +69,7 @@ def test_colab_install_cell(lesson):
     assert cmd[:4] == [sys.executable, '-m', 'pip', 'install'] and cmd[-1].endswith(f'git+https://github.com/{user}/{repo}')
     assert calls[0][1].get('check') is True
 
-@pytest.mark.parametrize('mode,word,quick', [('quick', 'QUICK', True), ('full', 'FULL', False)])
+@pytest.mark.parametrize('mode,word,quick', [('quick', 'QUICK', True), ('full', 'FULL', False), ('original', 'ORIGINAL', False)])
 def test_mode_cell(lesson, monkeypatch, mode, word, quick):
     path, nb = lesson
     c = nb.cells[2]

@@ -31,3 +31,13 @@ def test_language_model_dataloaders_read_unsup_too(full_imdb, offline):
                     splitter=RandomSplitter(0.1, seed=42)).dataloaders(path, bs=8, seq_len=72, num_workers=0)
     x, y = dls.one_batch()
     assert x.shape == (8, 72) and (x[:, 1:] == y[:, :-1]).all()    # the next word is the target
+
+
+def test_full_mode_language_model_reads_a_seeded_subset(full_imdb, offline):
+    "Full mode fine-tunes the language model on a seeded random `lm_texts` of train + test + unsup, through the library's `imdb_dls`"
+    from course_tl.text import imdb_dls, lm_texts
+    path = imdb_path(full=True)
+    some = lm_texts(path, 50)
+    assert len(some) == 50 and list(some) == list(lm_texts(path, 50)) and 'unsup' in {f.parent.name for f in some}
+    dls = imdb_dls(path, is_lm=True, bs=4, seq_len=32, max_vocab=2000, workers=0, n_texts=50)
+    assert len(dls.train_ds) + len(dls.valid_ds) == 50
