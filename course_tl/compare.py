@@ -16,14 +16,14 @@ from fastai.vision.all import (Callback, DataBlock, DataLoaders, TransformBlock,
                                get_image_files, parent_label, error_rate, defaults)
 from fastai.callback.channelslast import ChannelsLast
 from .core import (cache_dir, set_seed, device_name, InputError, OfflineError, mode_config, flag_quick, num_threads,
-                            DEFAULT_THREADS, content_key, write_json, atomic_path, EpochTimer, recorder_table)
+                            DEFAULT_THREADS, content_key, write_json, atomic_path, EpochTimer, recorder_table, CPUBFloat16, has_amx)
 from .tiles import railway_path
 from .models import ARCHS, make_learner, pick_arch, get_arch, weights_available
 
 # %% auto #0
 __all__ = ['RAILWAY_MODES', 'RUNS', 'shrink_image', 'resized_tiles', 'load_tiles', 'MemoryTiles', 'TileCrop', 'railway_dls',
-           'EpochPrinter', 'CPUBFloat16', 'has_amx', 'use_amp', 'train_run', 'compare_pretrained_scratch',
-           'plot_comparison', 'plot_wrong', 'data_efficiency', 'plot_data_efficiency', 'transfer_benefits', 'railway']
+           'EpochPrinter', 'use_amp', 'train_run', 'compare_pretrained_scratch', 'plot_comparison', 'plot_wrong',
+           'data_efficiency', 'plot_data_efficiency', 'transfer_benefits', 'railway']
 
 # %% ../nbs/06_compare.ipynb #80a66482
 RAILWAY_MODES = dict(
@@ -134,16 +134,6 @@ class EpochPrinter(Callback):
         self.fitting = False
         vals = '  '.join(f"{k} {v:.4f}" for k, v in zip(self.recorder.metric_names[1:-1], self.recorder.values[-1]))
         print(f"{self.label:10s} epoch {self.epoch+1}/{self.n_epoch}  {vals}  ({self.epoch_timer.seconds[-1]:.1f}s)", flush=True)
-
-class CPUBFloat16(Callback):
-    "bfloat16 autocast on the CPU around each batch's forward pass and loss (fastai's `MixedPrecision` autocasts CUDA only)"
-    order = 10
-    def before_batch(self): self.autocast = torch.autocast('cpu', dtype=torch.bfloat16); self.autocast.__enter__()
-    def after_loss(self): self.autocast.__exit__(None, None, None)
-
-def has_amx() -> bool:
-    "Does this CPU have AMX tile units (fast bfloat16 matrix multiplies)?"
-    return bool(getattr(torch.cpu, '_is_amx_tile_supported', lambda: False)())
 
 def use_amp(pretrained:bool, # the frozen pretrained run (else: every weight trains)
             cuda:bool|None=None # on a GPU; None: `torch.cuda.is_available()`

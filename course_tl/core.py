@@ -14,8 +14,8 @@ import torch
 # %% auto #0
 __all__ = ['MODES', 'DEFAULT_THREADS', 'repo_root', 'cache_dir', 'shipped_dir', 'embedded', 'shipped_result', 'InputError',
            'mode_name', 'is_quick', 'mode_config', 'flag_quick', 'device_name', 'mode_banner', 'set_seed',
-           'num_threads', 'content_key', 'atomic_path', 'write_json', 'EpochTimer', 'recorder_table', 'OfflineError',
-           'is_online', 'fastai_data_path', 'download']
+           'num_threads', 'content_key', 'atomic_path', 'write_json', 'EpochTimer', 'recorder_table', 'CPUBFloat16',
+           'has_amx', 'OfflineError', 'is_online', 'fastai_data_path', 'download']
 
 # %% ../nbs/00_core.ipynb #3cd14a6f
 def repo_root() -> Path|None:
@@ -192,6 +192,17 @@ def recorder_table(learn, # a `Learner` after `fit`
     rows = [dict(**cols, epoch=i+1, **dict(zip(names, map(float, v)))) for i, v in enumerate(learn.recorder.values)]
     if secs: rows = [dict(r, seconds=s) for r, s in zip(rows, secs)]
     return pd.DataFrame(rows)
+
+# %% ../nbs/00_core.ipynb #4d286c81
+class CPUBFloat16(Callback):
+    "bfloat16 autocast on the CPU around each batch's forward pass and loss (fastai's `MixedPrecision` autocasts CUDA only)"
+    order = 10
+    def before_batch(self): self.autocast = torch.autocast('cpu', dtype=torch.bfloat16); self.autocast.__enter__()
+    def after_loss(self): self.autocast.__exit__(None, None, None)
+
+def has_amx() -> bool:
+    "Does this CPU have AMX tile units (fast bfloat16 matrix multiplies)?"
+    return bool(getattr(torch.cpu, '_is_amx_tile_supported', lambda: False)())
 
 # %% ../nbs/00_core.ipynb #eba9d7af
 class OfflineError(RuntimeError):

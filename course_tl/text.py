@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 from torch.utils.data import TensorDataset
 from fastai.text.all import *
 from .core import cache_dir, is_online, set_seed, OfflineError, InputError, mode_config, flag_quick, num_threads, embedded
-from .core import content_key, atomic_path, write_json, EpochTimer, recorder_table, device_name, shipped_result
+from .core import content_key, atomic_path, write_json, EpochTimer, recorder_table, device_name, shipped_result, CPUBFloat16, has_amx
 from .data import imdb_path
 
 # %% auto #0
@@ -571,7 +571,7 @@ fastai's WikiText-103 model (ULMFiT's stage 1). Load it with
 - **Vocabulary:** {c['vocab_size']:,} tokens (fastai's `Numericalize`, at most {c['max_vocab']:,}, min_freq 3)
 - **Configuration:** AWD-LSTM {c['config']} ({c['params']:,} parameters); batch size {c['bs']}, sequence length {c['seq_len']}, `fit_one_cycle` at lr {c['lr']}, drop_mult {c['drop_mult']}
 - **Epochs:** {c['epochs_done']} of {c['epochs']}; held-out perplexity **{c['perplexity']:.1f}** (accuracy {c['accuracy']:.3f}: next token)
-- **Time:** {c['seconds']:.0f} s on {c['device']} ({c['tokens_per_s']:.0f} training tokens/s)
+- **Time:** {c['seconds']:.0f} s on {c['device']}, {c.get('precision', 'fp32')} ({c['tokens_per_s']:.0f} training tokens/s)
 - **Command:** `{c['command']}`
 - **Stored:** fp16, tied weights once ({c['size_mb']:.1f} MB)
 
@@ -600,6 +600,7 @@ def pretrain_lm(text:str=None, # a folder of .txt files or a CSV with a text col
                 lr:float=None, # peak learning rate of the one-cycle schedule; default: LAPTOP_PRETRAIN's
                 threads:int=None, # torch threads; default: one per core
                 seed:int=42, # random seed (split, initial weights, batch order)
+                fp32:bool=False, # train in fp32 even on a CPU with AMX units (there the default is bfloat16 mixed precision, `core.has_amx`)
                ):
     "ULMFiT stage 1 on a laptop: pretrain a small AWD-LSTM language model, checkpoint each epoch, save it in fastai's pretrained format with a model card"
     if text is not None and not Path(text).expanduser().exists(): raise FileNotFoundError(f"--text {text} not found")
@@ -639,7 +640,8 @@ def pretrain_lm(text:str=None, # a folder of .txt files or a CSV with a text col
         cb = LMCheckpoint(ckpt, meta, ck['history'] if ck else None, start)
         print(f"pretrain-lm: {len(texts):,} texts, {meta['tokens']:,} training tokens, vocab {len(dls.vocab):,}, AWD-LSTM {cfg}, "
               f"{hp.epochs} epochs{f' (resuming after {start})' if start else ''}, {device_name()}, {n} threads", flush=True)
-        with learn.added_cbs([EpochTimer(), cb]):
+        amp = has_amx() and not fp32 and not torch.cuda.is_available()
+        with learn.added_cbs([EpochTimer(), cb] + ([CPUBFloat16()] if amp else [])):
             learn.fit_one_cycle(hp.epochs, hp.lr, start_epoch=start)
     secs, last = time.perf_counter() - t0, cb.history[-1]
     state = half_state(learn.model)
@@ -649,9 +651,11 @@ def pretrain_lm(text:str=None, # a folder of .txt files or a CSV with a text col
     card = dict(meta, epochs=hp.epochs, epochs_done=cb.history[-1]['epoch'], vocab_size=len(dls.vocab), max_vocab=hp.max_vocab,
                 params=sum(p.numel() for p in learn.model.parameters()), bs=hp.bs, seq_len=hp.seq_len, lr=hp.lr, drop_mult=hp.drop_mult,
                 perplexity=last['perplexity'], accuracy=last['accuracy'], seconds=trained, run_seconds=secs, device=device_name(),
+                precision='bfloat16 mixed (CPU autocast)' if amp else 'fp32',
                 tokens_per_s=meta['tokens']*len(cb.history)/trained, size_mb=(out/'lm.pth').stat().st_size/1e6,
                 command=_command('pretrain-lm', text=text, epochs=epochs, max_tokens=max_tokens, out=out, resume=resume, emb_sz=emb_sz,
-                                 n_hid=n_hid, n_layers=n_layers, max_vocab=max_vocab, bs=bs, lr=lr, threads=threads, seed=seed if seed != 42 else None),
+                                 n_hid=n_hid, n_layers=n_layers, max_vocab=max_vocab, bs=bs, lr=lr, threads=threads, seed=seed if seed != 42 else None,
+                                 fp32=fp32),
                 history=cb.history, files=dict(weights='lm.pth', vocab='lm_vocab.pkl'))
     write_json(out/'model_card.json', card)
     with atomic_path(out/'MODEL_CARD.md') as tmp: Path(tmp).write_text(_model_card(card))
