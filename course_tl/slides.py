@@ -448,7 +448,7 @@ var MIN_FIT = 0.6;
 function fitSlide(s) {
   if (!s) return;
   var h = Reveal.getConfig().height, kids = Array.prototype.filter.call(s.children, function(k) { return !/^(ASIDE|SECTION)$/.test(k.tagName); });
-  var zoom = function(z) { kids.forEach(function(k) { k.style.zoom = z === 1 ? '' : z; }); return s.scrollHeight <= h; };
+  var zoom = function(z) { kids.forEach(function(k) { k.style.zoom = z === 1 ? '' : z; }); return s.scrollHeight <= h - 4; };  // 4 px to spare: text and images round differently from run to run
   s.style.height = ''; s.style.overflowY = '';
   var z = 1;
   if (!zoom(1)) {
