@@ -12,8 +12,8 @@ from pathlib import Path
 import torch
 
 # %% auto #0
-__all__ = ['MODES', 'DEFAULT_THREADS', 'repo_root', 'cache_dir', 'shipped_dir', 'embedded', 'shipped_result', 'InputError',
-           'mode_name', 'is_quick', 'mode_config', 'flag_quick', 'device_name', 'mode_banner', 'set_seed',
+__all__ = ['MODES', 'DEFAULT_THREADS', 'repo_root', 'cache_dir', 'shipped_dir', 'data_roots', 'embedded', 'shipped_result',
+           'InputError', 'mode_name', 'is_quick', 'mode_config', 'flag_quick', 'device_name', 'mode_banner', 'set_seed',
            'num_threads', 'content_key', 'atomic_path', 'write_json', 'EpochTimer', 'recorder_table', 'CPUBFloat16',
            'has_amx', 'OfflineError', 'is_online', 'fastai_data_path', 'download']
 
@@ -39,10 +39,14 @@ def shipped_dir() -> Path:
     import sys
     return Path(sys.prefix)/'share'/'course_tl'/'data_cache'
 
+def data_roots() -> list:
+    "Where embedded data can live, in the order searched: the cache, the checkout's `data_cache/`, the wheel's shipped samples"
+    root = repo_root()
+    return [cache_dir(), *([root/'data_cache'] if root else []), shipped_dir()]
+
 def embedded(name:str) -> Path|None:
     "Path of the embedded dataset `name`: in the cache, the checkout's `data_cache/` or the wheel's shipped samples; `None` if none has it"
-    root = repo_root()
-    for p in (cache_dir()/name, *([root/'data_cache'/name] if root else []), shipped_dir()/name):
+    for p in (d/name for d in data_roots()):
         if p.is_dir() and any(p.iterdir()): return p
 
 # %% ../nbs/00_core.ipynb #92c0b4b3
@@ -50,9 +54,7 @@ def shipped_result(name:str, # a file of `data_cache/results/`, e.g. 'imdb_curve
                    fname=None # read this JSON file instead
                   ) -> dict:
     "A measured run the course ships as JSON (in the cache, the checkout's `data_cache/` or the wheel's), or the file `fname`"
-    root = repo_root()
-    cands = ([Path(fname).expanduser()] if fname else
-             [d/'results'/name for d in (cache_dir(), *([root/'data_cache'] if root else []), shipped_dir())])
+    cands = [Path(fname).expanduser()] if fname else [d/'results'/name for d in data_roots()]
     for p in cands:
         if p.is_file(): return json.loads(p.read_text())
     raise FileNotFoundError(f"{cands[0]} not found: the course's benchmarks (bench/) write their runs with --json")
