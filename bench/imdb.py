@@ -66,9 +66,10 @@ def one_call(df, q, pretrained, epochs):
     "fastai's one-call classifier: text_classifier_learner + fine_tune, its encoder from the laptop LM or random"
     from fastai.text.all import text_classifier_learner, AWD_LSTM, accuracy
     from course_tl.text import imdb_dls, awd_lstm_kwargs, laptop_lm
+    from course_tl.core import mixed_precision
     dls = imdb_dls(df, bs=q.one_call_bs, seq_len=q.seq_len, max_vocab=q.max_vocab, workers=q.workers)
     kw = awd_lstm_kwargs('laptop', lm=False)   # the laptop LM's sizes either way: scratch is the same network from random weights
-    learn = text_classifier_learner(dls, AWD_LSTM, drop_mult=0.5, metrics=accuracy, **kw)
+    learn = mixed_precision(text_classifier_learner(dls, AWD_LSTM, drop_mult=0.5, metrics=accuracy, **kw))
     if pretrained: learn.load_pretrained(*laptop_lm().files, model=learn.model[0])
     with learn.no_logging(): learn.fine_tune(epochs, q.one_call_lr)
     return learn
@@ -85,7 +86,7 @@ def lm_configs(threads:int):
     print("| vocab | emb | hidden | layers | parameters | MB fp16 | MFLOP / token (train) | tokens/s | GFLOP/s | % of peak | tokens in 1 h |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     bs, sl = 64, 72
-    for V, E, H, L in [(6000, 64, 192, 2), (8000, 96, 256, 3), (8000, 128, 256, 2), (8000, 128, 320, 3), (10000, 128, 384, 3)]:
+    for V, E, H, L in [(6000, 64, 192, 2), (8000, 96, 256, 3), (8000, 112, 352, 3), (8000, 128, 256, 2), (8000, 128, 320, 3), (10000, 128, 384, 3)]:
         torch.manual_seed(0)
         m = get_language_model(AWD_LSTM, V, config=dict(awd_lstm_lm_config, emb_sz=E, n_hid=H, n_layers=L)).train()
         n = sum(p.numel() for p in m.parameters())

@@ -16,7 +16,7 @@ from fastai.vision.all import (Callback, DataBlock, DataLoaders, TransformBlock,
                                get_image_files, parent_label, error_rate, defaults)
 from fastai.callback.channelslast import ChannelsLast
 from .core import (cache_dir, set_seed, device_name, InputError, OfflineError, mode_config, flag_quick, num_threads,
-                            DEFAULT_THREADS, content_key, write_json, atomic_path, EpochTimer, recorder_table, CPUBFloat16, has_amx)
+                            DEFAULT_THREADS, content_key, write_json, atomic_path, EpochTimer, recorder_table, mixed_precision, has_amx)
 from .tiles import railway_path
 from .models import ARCHS, make_learner, pick_arch, get_arch, weights_available
 
@@ -160,8 +160,7 @@ def train_run(dls:DataLoaders, # from `railway_dls`
         for dl in dls.loaders: dl.rng = random.Random(seed)  # the DataLoaders' own shuffling, too
         cbs = [EpochTimer()] + ([EpochPrinter(label)] if label else []) + ([ChannelsLast()] if channels_last else []) + list(cbs or [])
         learn = make_learner(dls, arch, pretrained=pretrained, metrics=error_rate, cbs=cbs)
-        learn.amp = use_amp(pretrained) if amp is None else amp
-        if learn.amp: learn.to_fp16() if torch.cuda.is_available() else learn.add_cb(CPUBFloat16())
+        mixed_precision(learn, use_amp(pretrained) if amp is None else amp)
         with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr or defaults.lr)
     learn.threads = n
     return learn

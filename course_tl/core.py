@@ -15,7 +15,7 @@ import torch
 __all__ = ['MODES', 'DEFAULT_THREADS', 'repo_root', 'cache_dir', 'shipped_dir', 'data_roots', 'embedded', 'shipped_result',
            'InputError', 'mode_name', 'is_quick', 'mode_config', 'flag_quick', 'device_name', 'mode_banner', 'set_seed',
            'num_threads', 'content_key', 'atomic_path', 'write_json', 'EpochTimer', 'recorder_table', 'CPUBFloat16',
-           'has_amx', 'OfflineError', 'is_online', 'fastai_data_path', 'download']
+           'has_amx', 'mixed_precision', 'OfflineError', 'is_online', 'fastai_data_path', 'download']
 
 # %% ../nbs/00_core.ipynb #3cd14a6f
 def repo_root() -> Path|None:
@@ -173,7 +173,8 @@ def write_json(dest, # the file to write
     return Path(dest)
 
 # %% ../nbs/00_core.ipynb #5a11a1e3
-from fastai.learner import Callback, Recorder
+from fastai.learner import Callback, Recorder, Learner
+from fastai.torch_core import to_float
 
 class EpochTimer(Callback):
     "Seconds of each training epoch (training + validation) of the last `fit`, in `seconds`"
@@ -200,11 +201,22 @@ class CPUBFloat16(Callback):
     "bfloat16 autocast on the CPU around each batch's forward pass and loss (fastai's `MixedPrecision` autocasts CUDA only)"
     order = 10
     def before_batch(self): self.autocast = torch.autocast('cpu', dtype=torch.bfloat16); self.autocast.__enter__()
+    def after_pred(self): self.learn.pred = to_float(self.pred)   # predictions leave in fp32, as with fastai's `MixedPrecision`
     def after_loss(self): self.autocast.__exit__(None, None, None)
 
 def has_amx() -> bool:
     "Does this CPU have AMX tile units (fast bfloat16 matrix multiplies)?"
     return bool(getattr(torch.cpu, '_is_amx_tile_supported', lambda: False)())
+
+# %% ../nbs/00_core.ipynb #3895897e
+def mixed_precision(learn:Learner, # the learner to train in mixed precision
+                    amp:bool|None=None # None: by hardware, on a GPU or a CPU with AMX units
+                   ) -> Learner:
+    "fastai's `to_fp16` on a GPU, `CPUBFloat16` on a CPU (when `amp`), else fp32; `learn.amp` records which"
+    cuda = torch.cuda.is_available()
+    learn.amp = (cuda or has_amx()) if amp is None else bool(amp)
+    if learn.amp: learn.to_fp16() if cuda else learn.add_cb(CPUBFloat16())
+    return learn
 
 # %% ../nbs/00_core.ipynb #eba9d7af
 class OfflineError(RuntimeError):

@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 from torch.utils.data import TensorDataset
 from fastai.text.all import *
 from .core import cache_dir, is_online, set_seed, OfflineError, InputError, mode_config, flag_quick, num_threads, embedded
-from .core import content_key, atomic_path, write_json, EpochTimer, recorder_table, device_name, shipped_result, CPUBFloat16, has_amx
+from .core import content_key, atomic_path, write_json, EpochTimer, recorder_table, device_name, shipped_result, mixed_precision, CPUBFloat16
 from .data import imdb_path
 
 # %% auto #0
@@ -34,7 +34,7 @@ IMDB_MODES = dict(
                lm_texts=None, lm_frozen_epochs=1, lm_epochs=1, lm_lr=5e-3, unfreeze_epochs=1,   # ULMFiT's stages
                one_call_bs=32, one_call_epochs=1, one_call_lr=1e-2,             # the lesson's one-call classifier
                max_len=128, ft_epochs=1, ft_train=400,                          # MiniLM: word pieces, fine-tuning epochs and training reviews
-               threads=1),
+               threads=None),                    # None: one per core (`DEFAULT_THREADS`)
     full=dict(full_data=True, pretrained=True, lm_config=None, clas_config=None,   # None: fastai's AWD-LSTM configuration
               max_vocab=60000, bs=128, seq_len=72, lm_seq_len=80, workers=None,
               lm_texts=10_000,                     # the language model reads a seeded random 10,000 of IMDB's 100,000 texts
@@ -210,10 +210,6 @@ def fit_stage(learn:Learner, # the learner to train
                 seconds=round(float(t.seconds.sum()), 1))
 
 # %% ../nbs/05_text.ipynb #6a897e4d
-def _fp16(learn:Learner) -> Learner:
-    "Mixed precision on a GPU, nothing on a CPU"
-    return learn.to_fp16() if torch.cuda.is_available() else learn
-
 def fine_tune_lm(dls_lm:DataLoaders, # from `imdb_dls(..., is_lm=True)`
                  config:dict|None=None, # the AWD-LSTM's configuration; None: fastai's
                  pretrained:bool|str=True, # start from WikiText-103 (True), the laptop LM ('laptop') or from scratch (False)
@@ -223,8 +219,8 @@ def fine_tune_lm(dls_lm:DataLoaders, # from `imdb_dls(..., is_lm=True)`
                  path=None # where models are saved (see `imdb_models`)
                 ) -> tuple:
     "ULMFiT stage 2: the language model fine-tuned (or trained from scratch) on review text; returns it and its results rows"
-    learn = _fp16(language_model_learner(dls_lm, AWD_LSTM, drop_mult=0.3, metrics=[accuracy, Perplexity()],
-                                         path=imdb_models(path), **awd_lstm_kwargs(pretrained, config)))
+    learn = mixed_precision(language_model_learner(dls_lm, AWD_LSTM, drop_mult=0.3, metrics=[accuracy, Perplexity()],
+                                                   path=imdb_models(path), **awd_lstm_kwargs(pretrained, config)))
     rows = [fit_stage(learn, 'LM: new embeddings (frozen)', frozen_epochs, 2e-2)] if frozen_epochs and pretrained else []  # from scratch: nothing to freeze
     learn.unfreeze()
     rows.append(fit_stage(learn, 'LM: all layers', epochs, lr))
@@ -239,8 +235,8 @@ def train_classifier(dls_clas:DataLoaders, # from `imdb_dls(..., vocab=dls_lm.vo
                      path=None # where the encoder was saved (see `imdb_models`)
                     ) -> tuple:
     "ULMFiT stage 3: a classifier on the language model's encoder, gradual unfreezing, discriminative learning rates; returns it and its results rows"
-    learn = _fp16(text_classifier_learner(dls_clas, AWD_LSTM, drop_mult=0.5, metrics=accuracy, path=imdb_models(path),
-                                          config=config, pretrained=False))
+    learn = mixed_precision(text_classifier_learner(dls_clas, AWD_LSTM, drop_mult=0.5, metrics=accuracy, path=imdb_models(path),
+                                                    config=config, pretrained=False))
     if encoder: learn = learn.load_encoder(encoder)
     rows = [fit_stage(learn, 'classifier: head only', 1, lr)]
     for stage, n, l in [('freeze_to(-2)', 1, lr/2), ('freeze_to(-3)', 1, lr/4), ('unfreeze()', unfreeze_epochs, lr/20)]:
@@ -481,8 +477,8 @@ def minilm_route(df:pd.DataFrame, # from `read_reviews`
     return clf, pd.DataFrame(rows)
 
 # %% ../nbs/05_text.ipynb #28119448
-LAPTOP_LM = dict(emb_sz=96, n_hid=256, n_layers=3)  # the laptop language model's AWD-LSTM (fastai's default: 400, 1152, 3)
-LAPTOP_PRETRAIN = dict(epochs=2, max_tokens=8_000_000, max_vocab=8000, bs=64, seq_len=72, lr=5e-3, drop_mult=0.1, valid_pct=0.02)
+LAPTOP_LM = dict(emb_sz=112, n_hid=352, n_layers=3)  # the laptop language model's AWD-LSTM (fastai's default: 400, 1152, 3)
+LAPTOP_PRETRAIN = dict(epochs=2, max_tokens=20_000_000, max_vocab=8000, bs=64, seq_len=72, lr=5e-3, drop_mult=0.1, valid_pct=0.02)
 
 # %% ../nbs/05_text.ipynb #1d401288
 def read_corpus(text=None, # a folder of `.txt` files (recursive), a CSV with a `text_col` column; None: IMDB's unlabelled reviews
@@ -600,7 +596,7 @@ def pretrain_lm(text:str=None, # a folder of .txt files or a CSV with a text col
                 lr:float=None, # peak learning rate of the one-cycle schedule; default: LAPTOP_PRETRAIN's
                 threads:int=None, # torch threads; default: one per core
                 seed:int=42, # random seed (split, initial weights, batch order)
-                fp32:bool=False, # train in fp32 even on a CPU with AMX units (there the default is bfloat16 mixed precision, `core.has_amx`)
+                fp32:bool=False, # train in fp32; the default is mixed precision where the hardware pays for it (a GPU, a CPU with AMX: `core.mixed_precision`)
                ):
     "ULMFiT stage 1 on a laptop: pretrain a small AWD-LSTM language model, checkpoint each epoch, save it in fastai's pretrained format with a model card"
     if text is not None and not Path(text).expanduser().exists(): raise FileNotFoundError(f"--text {text} not found")
@@ -640,8 +636,8 @@ def pretrain_lm(text:str=None, # a folder of .txt files or a CSV with a text col
         cb = LMCheckpoint(ckpt, meta, ck['history'] if ck else None, start)
         print(f"pretrain-lm: {len(texts):,} texts, {meta['tokens']:,} training tokens, vocab {len(dls.vocab):,}, AWD-LSTM {cfg}, "
               f"{hp.epochs} epochs{f' (resuming after {start})' if start else ''}, {device_name()}, {n} threads", flush=True)
-        amp = has_amx() and not fp32 and not torch.cuda.is_available()
-        with learn.added_cbs([EpochTimer(), cb] + ([CPUBFloat16()] if amp else [])):
+        mixed_precision(learn, False if fp32 else None)
+        with learn.added_cbs([EpochTimer(), cb]):
             learn.fit_one_cycle(hp.epochs, hp.lr, start_epoch=start)
     secs, last = time.perf_counter() - t0, cb.history[-1]
     state = half_state(learn.model)
@@ -651,7 +647,7 @@ def pretrain_lm(text:str=None, # a folder of .txt files or a CSV with a text col
     card = dict(meta, epochs=hp.epochs, epochs_done=cb.history[-1]['epoch'], vocab_size=len(dls.vocab), max_vocab=hp.max_vocab,
                 params=sum(p.numel() for p in learn.model.parameters()), bs=hp.bs, seq_len=hp.seq_len, lr=hp.lr, drop_mult=hp.drop_mult,
                 perplexity=last['perplexity'], accuracy=last['accuracy'], seconds=trained, run_seconds=secs, device=device_name(),
-                precision='bfloat16 mixed (CPU autocast)' if amp else 'fp32',
+                precision=('fp16 mixed (to_fp16)' if torch.cuda.is_available() else 'bfloat16 mixed (CPU autocast)') if learn.amp else 'fp32',
                 tokens_per_s=meta['tokens']*len(cb.history)/trained, size_mb=(out/'lm.pth').stat().st_size/1e6,
                 command=_command('pretrain-lm', text=text, epochs=epochs, max_tokens=max_tokens, out=out, resume=resume, emb_sz=emb_sz,
                                  n_hid=n_hid, n_layers=n_layers, max_vocab=max_vocab, bs=bs, lr=lr, threads=threads, seed=seed if seed != 42 else None,
@@ -757,7 +753,7 @@ def imdb(method:Annotated[str, dict(choices=['ulmfit', 'minilm'])]='ulmfit', # U
                               accuracy=float(table.accuracy.iloc[-1]), seconds=float(table.seconds.sum()), stages=table.to_dict('records')))
     if export:
         if method == 'ulmfit':
-            with atomic_path(export) as tmp: model.export(tmp)
+            with atomic_path(export) as tmp: model.to_fp32().remove_cb(CPUBFloat16).export(tmp)   # saved in fp32, for any machine
         else: save_minilm_classifier(model, export)
         print(f"Saved {export}. {_LOAD_HELP}")
         if cfg.quick: print("Note: trained in QUICK mode (small sizes); for a model to keep, run with --full on a GPU.")
