@@ -15,7 +15,7 @@ import torch
 __all__ = ['MODES', 'DEFAULT_THREADS', 'repo_root', 'cache_dir', 'shipped_dir', 'data_roots', 'embedded', 'shipped_result',
            'InputError', 'mode_name', 'is_quick', 'mode_config', 'flag_quick', 'device_name', 'mode_banner', 'set_seed',
            'num_threads', 'content_key', 'atomic_path', 'write_json', 'EpochTimer', 'recorder_table', 'CPUBFloat16',
-           'has_amx', 'mixed_precision', 'OfflineError', 'is_online', 'fastai_data_path', 'download']
+           'has_amx', 'mixed_precision', 'full_precision', 'OfflineError', 'is_online', 'fastai_data_path', 'download']
 
 # %% ../nbs/00_core.ipynb #3cd14a6f
 def repo_root() -> Path|None:
@@ -175,6 +175,7 @@ def write_json(dest, # the file to write
 # %% ../nbs/00_core.ipynb #5a11a1e3
 from fastai.learner import Callback, Recorder, Learner
 from fastai.torch_core import to_float
+import fastai.callback.fp16   # Learner.to_fp16 and to_fp32, used by mixed_precision and full_precision
 
 class EpochTimer(Callback):
     "Seconds of each training epoch (training + validation) of the last `fit`, in `seconds`"
@@ -217,6 +218,12 @@ def mixed_precision(learn:Learner, # the learner to train in mixed precision
     learn.amp = (cuda or has_amx()) if amp is None else bool(amp)
     if learn.amp: learn.to_fp16() if cuda else learn.add_cb(CPUBFloat16())
     return learn
+
+def full_precision(learn:Learner # a learner that `mixed_precision` may have changed
+                  ) -> Learner:
+    "Undo `mixed_precision` (fastai's `to_fp32`, and `CPUBFloat16` removed), e.g. before `export`, so the model loads on any machine"
+    learn.amp = False
+    return learn.to_fp32().remove_cb(CPUBFloat16)
 
 # %% ../nbs/00_core.ipynb #eba9d7af
 class OfflineError(RuntimeError):

@@ -12,7 +12,7 @@ from urllib.parse import urlparse
 from torch.utils.data import TensorDataset
 from fastai.text.all import *
 from .core import cache_dir, is_online, set_seed, OfflineError, InputError, mode_config, flag_quick, num_threads, embedded
-from .core import content_key, atomic_path, write_json, EpochTimer, recorder_table, device_name, shipped_result, mixed_precision, CPUBFloat16
+from .core import content_key, atomic_path, write_json, EpochTimer, recorder_table, device_name, shipped_result, mixed_precision, full_precision
 from .data import imdb_path
 
 # %% auto #0
@@ -753,7 +753,7 @@ def imdb(method:Annotated[str, dict(choices=['ulmfit', 'minilm'])]='ulmfit', # U
                               accuracy=float(table.accuracy.iloc[-1]), seconds=float(table.seconds.sum()), stages=table.to_dict('records')))
     if export:
         if method == 'ulmfit':
-            with atomic_path(export) as tmp: model.to_fp32().remove_cb(CPUBFloat16).export(tmp)   # saved in fp32, for any machine
+            with atomic_path(export) as tmp: full_precision(model).export(tmp)   # saved in fp32, for any machine
         else: save_minilm_classifier(model, export)
         print(f"Saved {export}. {_LOAD_HELP}")
         if cfg.quick: print("Note: trained in QUICK mode (small sizes); for a model to keep, run with --full on a GPU.")
