@@ -18,12 +18,12 @@ from .data import imdb_path
 # %% auto #0
 __all__ = ['IMDB_MODES', 'MAX_WORDS', 'MINILM', 'LAPTOP_LM', 'LAPTOP_PRETRAIN', 'CURVE_ROUTES', 'CURVE_ANCHORS', 'wt103_cached',
            'ensure_wt103', 'laptop_lm', 'awd_lstm_kwargs', 'imdb_models', 'clean_text', 'clean_texts', 'read_reviews',
-           'lm_texts', 'imdb_dls', 'fit_stage', 'fine_tune_lm', 'train_classifier', 'ulmfit', 'show_text_results',
-           'save_pretrained', 'minilm_path', 'load_minilm', 'minilm_features', 'minilm_head', 'train_head',
-           'MiniLMClassifier', 'minilm_ids', 'pad_samples', 'minilm_dls', 'fine_tune_minilm', 'sample_train',
-           'predict_reviews', 'save_minilm_classifier', 'load_minilm_classifier', 'minilm_route', 'read_corpus',
-           'LMCheckpoint', 'half_state', 'pretrain_lm', 'plot_ulmfit_stages', 'measured_curve', 'curve_table',
-           'plot_curve', 'imdb']
+           'lm_texts', 'clas_files', 'imdb_dls', 'fit_stage', 'fine_tune_lm', 'train_classifier', 'ulmfit',
+           'show_text_results', 'save_pretrained', 'minilm_path', 'load_minilm', 'minilm_features', 'minilm_head',
+           'train_head', 'MiniLMClassifier', 'minilm_ids', 'pad_samples', 'minilm_dls', 'fine_tune_minilm',
+           'sample_train', 'predict_reviews', 'save_minilm_classifier', 'load_minilm_classifier', 'minilm_route',
+           'read_corpus', 'LMCheckpoint', 'half_state', 'pretrain_lm', 'plot_ulmfit_stages', 'measured_curve',
+           'curve_table', 'plot_curve', 'imdb']
 
 # %% ../nbs/05_text.ipynb #83ca4ed8
 IMDB_MODES = dict(
@@ -33,16 +33,19 @@ IMDB_MODES = dict(
                max_vocab=6000, bs=32, seq_len=72, lm_seq_len=72, workers=0,
                lm_texts=None, lm_frozen_epochs=1, lm_epochs=1, lm_lr=5e-3, unfreeze_epochs=1,   # ULMFiT's stages
                one_call_bs=32, one_call_epochs=1, one_call_lr=1e-2,             # the lesson's one-call classifier
+               n_valid=None,                                                    # the sample's own 200 validation reviews
                max_len=128, ft_epochs=1, ft_train=400,                          # MiniLM: word pieces, fine-tuning epochs and training reviews
                threads=None),                    # None: one per core (`DEFAULT_THREADS`)
     full=dict(full_data=True, pretrained=True, lm_config=None, clas_config=None,   # None: fastai's AWD-LSTM configuration
               max_vocab=60000, bs=128, seq_len=72, lm_seq_len=80, workers=None,
               lm_texts=10_000,                     # the language model reads a seeded random 10,000 of IMDB's 100,000 texts
               lm_frozen_epochs=1, lm_epochs=1, lm_lr=2e-3, unfreeze_epochs=1,
-              one_call_bs=64, one_call_epochs=1, one_call_lr=1e-2,
+              one_call_bs=128, one_call_epochs=1, one_call_lr=1e-2,   # batches of 128, as fastbook chapter 10's classifier
+              n_valid=5_000,                       # the classifiers validate on a seeded random 5,000 of the 25,000 test reviews
               max_len=256, ft_epochs=2, ft_train=None,
               threads=None),                                                     # None: torch's default
-    original=dict(lm_texts=None, lm_epochs=10, unfreeze_epochs=2, one_call_epochs=4))  # the original notebooks' schedule, on top of full
+    original=dict(lm_texts=None, lm_epochs=10, unfreeze_epochs=2, one_call_epochs=4,   # the original notebooks' schedule, on top of full
+                  one_call_bs=64, n_valid=None))                                      # fastai's text tutorial: batches of 64, all 25,000 test reviews
 
 # %% ../nbs/05_text.ipynb #b6de750d
 def wt103_cached() -> bool:
@@ -172,6 +175,16 @@ def lm_texts(path, # fastai's IMDB folder
     fs = get_text_files(path, folders=['train', 'test', 'unsup'])
     return fs if n_texts is None or n_texts >= len(fs) else L(sorted(random.Random(seed).sample(list(fs), n_texts)))
 
+def clas_files(path, # fastai's IMDB folder
+               n_valid:int|None=None, # validate on a seeded random sample of this many test reviews; None: all
+               seed:int=42 # seed of the sample
+              ) -> L:
+    "The classifier's review files in fastai's IMDB folder: all of `train/`, and all of `test/` or a random `n_valid` of it"
+    if n_valid is not None and n_valid < 1: raise InputError(f"n_valid must be at least 1 (or None: all test reviews), not {n_valid}")
+    trn, tst = get_text_files(path, folders=['train']), get_text_files(path, folders=['test'])
+    if n_valid is not None and n_valid < len(tst): tst = L(sorted(random.Random(seed).sample(list(tst), n_valid)))
+    return trn + tst
+
 def imdb_dls(source, # a DataFrame from `read_reviews`, or fastai's full IMDB folder
              is_lm:bool=False, # batches for the language model (next word) instead of (review, label)
              vocab=None, # the language model's vocabulary, for a classifier that will load its encoder
@@ -179,7 +192,8 @@ def imdb_dls(source, # a DataFrame from `read_reviews`, or fastai's full IMDB fo
              seq_len:int=72, # tokens per row
              max_vocab:int=60000, # the largest vocabulary
              workers:int|None=None, # worker processes; None: fastai's default
-             n_texts:int|None=None # language model from a folder: a seeded random sample of this many texts; None: all
+             n_texts:int|None=None, # language model from a folder: a seeded random sample of this many texts; None: all
+             n_valid:int|None=None # classifier from a folder: validate on a seeded random sample of this many test reviews; None: all
             ) -> DataLoaders:
     "fastai `DataLoaders` for ULMFiT's language model or classifier, from a DataFrame or fastai's IMDB folder"
     tbk = dict(vocab=vocab, is_lm=is_lm, seq_len=seq_len, max_vocab=max_vocab)
@@ -191,7 +205,7 @@ def imdb_dls(source, # a DataFrame from `read_reviews`, or fastai's full IMDB fo
     else:
         source = Path(source)
         tb, dlk['path'] = TextBlock.from_folder(source, **tbk), source
-        kw = dict(get_items=partial(lm_texts, n_texts=n_texts) if is_lm else partial(get_text_files, folders=['train', 'test']),
+        kw = dict(get_items=partial(lm_texts, n_texts=n_texts) if is_lm else partial(clas_files, n_valid=n_valid),
                   get_y=None if is_lm else parent_label, splitter=RandomSplitter(0.1, seed=42) if is_lm else GrandparentSplitter(valid_name='test'))
     return DataBlock(blocks=(tb,) if is_lm else (tb, CategoryBlock), **kw).dataloaders(source, **{k: v for k, v in dlk.items() if v is not None})
 
@@ -259,7 +273,7 @@ def ulmfit(source, # a DataFrame from `read_reviews`, or fastai's full IMDB fold
     enc = f'finetuned_{os.getpid()}'
     learn_lm.save_encoder(enc)
     clas_config = awd_lstm_kwargs(cfg['pretrained'], cfg['clas_config'], lm=False)['config']
-    learn, clas_rows = train_classifier(imdb_dls(source, vocab=dls_lm.vocab, seq_len=cfg['seq_len'], **kw), enc, clas_config,
+    learn, clas_rows = train_classifier(imdb_dls(source, vocab=dls_lm.vocab, seq_len=cfg['seq_len'], n_valid=cfg.get('n_valid'), **kw), enc, clas_config,
                                         unfreeze_epochs=cfg['unfreeze_epochs'], path=path)
     (learn.path/learn.model_dir/f'{enc}.pth').unlink()
     return learn, pd.DataFrame(rows + clas_rows)

@@ -41,3 +41,23 @@ def test_full_mode_language_model_reads_a_seeded_subset(full_imdb, offline):
     assert len(some) == 50 and list(some) == list(lm_texts(path, 50)) and 'unsup' in {f.parent.name for f in some}
     dls = imdb_dls(path, is_lm=True, bs=4, seq_len=32, max_vocab=2000, workers=0, n_texts=50)
     assert len(dls.train_ds) + len(dls.valid_ds) == 50
+
+
+def test_full_mode_ulmfit_validates_on_a_seeded_subset(full_imdb, offline, tmp_path):
+    """Full mode's `ulmfit` end to end on the real layout (tiny models, no WikiText-103): the language model reads a seeded
+    `lm_texts`, and the classifier trains on all of train/ and validates on a seeded `n_valid` of test/"""
+    from fastai.text.all import awd_lstm_lm_config, awd_lstm_clas_config
+    from course_tl.core import mode_config, set_seed
+    from course_tl.text import IMDB_MODES, ulmfit, clas_files
+    path = imdb_path(full=True)
+    full = mode_config(IMDB_MODES, False)
+    assert full.n_valid == 5000 and full.full_data
+    tiny = dict(emb_sz=16, n_hid=32, n_layers=1)
+    cfg = dict(full, pretrained=False, lm_config=dict(awd_lstm_lm_config, **tiny), clas_config=dict(awd_lstm_clas_config, **tiny),
+               bs=8, seq_len=24, lm_seq_len=24, max_vocab=2000, workers=0, lm_texts=60, n_valid=30)
+    set_seed(42)
+    learn, table = ulmfit(path, cfg, path=tmp_path)
+    assert (len(learn.dls.train_ds), len(learn.dls.valid_ds)) == (80, 30)
+    valid = {f.name for f in learn.dls.valid_ds.items}
+    assert valid == {f.name for f in clas_files(path, 30) if f.parent.parent.name == 'test'}   # the same seeded 30, every run
+    assert list(table.stage)[-1].startswith('classifier') and 0 <= table.accuracy.iloc[-1] <= 1
