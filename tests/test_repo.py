@@ -70,3 +70,13 @@ def test_notebook_is_valid(nb):
     "Every notebook is valid nbformat (nbconvert, the slides and Colab refuse invalid ones)"
     import nbformat
     nbformat.validate(nbformat.read(nb, as_version=4))
+
+
+def test_lessons_hold_no_console_progress():
+    "The committed lessons carry `make lessons`' outputs without console progress text: fastprogress bars, tqdm bars, or the `[epoch, loss, ...]` lines fastai's Recorder prints when no progress bar is shown"
+    import nbformat
+    console = re.compile(r"^\[\d+, [-\d.e]+, |█|\d+/\d+ \[\d|\d it/s|s/it\]", re.M)
+    bad = [(nb.name, i) for nb in sorted((ROOT/'nbs').glob('1*_*.ipynb'))
+           for i, c in enumerate(nbformat.read(nb, as_version=4).cells) if c.cell_type == 'code'
+           for o in c.get('outputs', []) if o.get('output_type') == 'stream' and console.search(o.get('text', ''))]
+    assert bad == [], f"console progress text in committed outputs (notebook, cell): {bad}; use fastai's HTML bars, or no_bar() with no_logging()"
