@@ -167,13 +167,16 @@ def read_reviews(source=None, # a CSV, a folder with `texts.csv` or IMDB's `trai
     return out
 
 # %% ../nbs/05_text.ipynb #c440e67b
+def _seeded_sample(fs:L, n:int|None, seed:int) -> L:
+    "`fs` itself, or a seeded random `n` of them in sorted order"
+    return fs if n is None or n >= len(fs) else L(sorted(random.Random(seed).sample(list(fs), n)))
+
 def lm_texts(path, # fastai's IMDB folder
              n_texts:int|None=None, # a seeded random sample of this many; None: all
              seed:int=42 # seed of the sample
             ) -> L:
     "The language model's text files in fastai's IMDB folder: `train/`, `test/` and `unsup/`, all or a random `n_texts`"
-    fs = get_text_files(path, folders=['train', 'test', 'unsup'])
-    return fs if n_texts is None or n_texts >= len(fs) else L(sorted(random.Random(seed).sample(list(fs), n_texts)))
+    return _seeded_sample(get_text_files(path, folders=['train', 'test', 'unsup']), n_texts, seed)
 
 def clas_files(path, # fastai's IMDB folder
                n_valid:int|None=None, # validate on a seeded random sample of this many test reviews; None: all
@@ -181,9 +184,7 @@ def clas_files(path, # fastai's IMDB folder
               ) -> L:
     "The classifier's review files in fastai's IMDB folder: all of `train/`, and all of `test/` or a random `n_valid` of it"
     if n_valid is not None and n_valid < 1: raise InputError(f"n_valid must be at least 1 (or None: all test reviews), not {n_valid}")
-    trn, tst = get_text_files(path, folders=['train']), get_text_files(path, folders=['test'])
-    if n_valid is not None and n_valid < len(tst): tst = L(sorted(random.Random(seed).sample(list(tst), n_valid)))
-    return trn + tst
+    return get_text_files(path, folders=['train']) + _seeded_sample(get_text_files(path, folders=['test']), n_valid, seed)
 
 def imdb_dls(source, # a DataFrame from `read_reviews`, or fastai's full IMDB folder
              is_lm:bool=False, # batches for the language model (next word) instead of (review, label)
