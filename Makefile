@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # that points at a CPU-only torch wheel, for which no torchvision exists.
 PIP := env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null $(BIN)/pip
 
-.PHONY: install run test test-notebooks test-pytest export readme browser bench lessons clean
+.PHONY: install run test test-notebooks test-pytest export readme docs browser bench lessons clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,13 @@ lessons: install
 readme: install
 	$(BIN)/python tools/readme.py
 
+# The course website in _docs/ (open _docs/index.html), built offline from nbs/ by tools/build_docs.py with Sphinx +
+# MyST-NB + sphinx-book-theme: pip-installable (the docs extra), no network at build time, the notebooks' committed
+# outputs rendered without running them, and Sphinx's search works from files on disk (its index is a <script>).
+# nbdev's own nbdev-docs would need Quarto, which is not installable everywhere. tests/test_docs.py checks the site.
+docs: install
+	$(BIN)/python tools/build_docs.py
+
 # Headless Chromium for the slide-deck browser test: installed when we are root on Debian/Ubuntu, else the test skips.
 browser:
 	@bash tools/install_browser.sh || echo "note: no headless Chromium here; the browser test of the slides will be skipped"
@@ -44,4 +51,4 @@ bench: install
 	$(BIN)/python bench/railway.py
 
 clean:
-	rm -rf out slides data_cache/generated
+	rm -rf out slides data_cache/generated _docs _proc

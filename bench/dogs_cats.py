@@ -1,7 +1,7 @@
 """Benchmark of the dogs-vs-cats lesson: every recipe on the 2000 training photos, on a CPU; prints a markdown table.
 
     COURSE_TL_DATA=../shared/data .venv/bin/python bench/dogs_cats.py            # or --data PATH/dogs_cats
-    ... bench/dogs_cats.py --shifts --json data_cache/results/dogs_cats_recipes.json    # what lesson 13 shows
+    ... bench/dogs_cats.py --shifts --json data_cache/results/dogs_cats_recipes.json    # what lesson 2 (12_dogs_cats) shows
 
 With --shifts, the scratch and the fine-tuned networks are also scored on shifted copies of the same validation photos
 (`recipes.SHIFTS`: blur, JPEG quality 8, faded colours, tight crop), with and without test-time augmentation (`learn.tta()`).

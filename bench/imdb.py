@@ -1,4 +1,4 @@
-"""Benchmark of lesson 11 (IMDB sentiment): does ULMFiT transfer on a laptop? Offline, on the CPU.
+"""Benchmark of lesson 4 (14_imdb_ulmfit, IMDB sentiment): does ULMFiT transfer on a laptop? Offline, on the CPU.
 
 Every classifier trains on the 800 training reviews of the embedded IMDB sample (`data_cache/imdb_sample`) and is scored
 on the same fixed 5,000 reviews of IMDB's test folder that it never saw: drawn with a fixed seed from

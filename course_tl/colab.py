@@ -28,12 +28,13 @@ def repo_url() -> str:
     raise ValueError("No [project.urls] Repository for course_tl")
 
 # %% ../nbs/21_colab.ipynb #f5500f71
-_INSTALL = '''# In Colab, install course_tl first (a no-op everywhere else)
+_INSTALL = '''# In Colab, install course_tl first (a no-op everywhere else): a minute or two, most of it fastai's and timm's dependencies
 import sys, subprocess
 if 'google.colab' in sys.modules:
+    print('Installing course_tl: a minute or two ...', flush=True)
     subprocess.run([sys.executable, '-m', 'pip', 'install', '-q', 'course_tl @ git+{repo}'], check=True)'''
 
-_MODE = '''MODE = None   # 'quick' (small, for a CPU), 'full' (full size, for a GPU) or 'original' (the original notebook's long schedules); None: COURSE_TL_MODE, else full on a GPU, quick on a CPU
+_MODE = '''MODE = None   # 'quick' (small, for a CPU), 'full' (full size, for a GPU) or 'original' (the source materials' long schedules); None: COURSE_TL_MODE, else full on a GPU, quick on a CPU
 from course_tl.core import is_quick, mode_banner
 QUICK = is_quick(MODE)
 print(mode_banner(MODE, minutes={minutes}))'''

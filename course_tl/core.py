@@ -112,14 +112,18 @@ def device_name() -> str:
 def mode_banner(quick:bool|str|None=None, # as for `mode_name`
                 minutes:tuple|None=None # (quick, full): about how many minutes the lesson takes (a 2-core CPU, a Colab T4 GPU)
                ) -> str:
-    "The note a lesson prints in its first cells: device, mode and, with `minutes`, what each mode costs"
+    "The note a lesson prints in its first cells: CPU or GPU, the mode and, with `minutes`, what each mode costs"
     m = mode_name(quick)
-    why = dict(quick='small configs and few batches, for a CPU', full='full-size data, schedules trimmed to fit a class: use a GPU',
-               original="the original notebook's long schedules: a GPU, and far longer")[m]
+    same = bool(minutes) and minutes[0] >= minutes[1]   # a lesson as small in full mode as in quick mode needs no GPU
+    why = dict(quick='small data and short schedules, for a CPU',
+               full='full-size data, schedules trimmed to fit a class' + ('' if same else ': use a GPU'),
+               original="the source materials' long schedules" + ('' if same else ': a GPU, and far longer'))[m]
     cost = (f" About {minutes[0]} min in quick mode on a 2-core CPU, about {minutes[1]} min in full mode on a Colab T4 GPU (estimated)."
             if minutes else '')
-    return (f"Device: {device_name()} — {m.upper()} mode ({why}).{cost} "
-            "Change it with MODE = 'quick', 'full' or 'original' above (or COURSE_TL_MODE).")
+    if same: cost += ' This lesson is the same size in every mode.'
+    where = f"GPU ({torch.cuda.get_device_name(0)})" if torch.cuda.is_available() else 'CPU'
+    return (f"Running on the {where} — {m.upper()} mode ({why}).{cost} "
+            "Change it with MODE = 'quick', 'full' or 'original' above.")
 
 # %% ../nbs/00_core.ipynb #caca51b4
 def set_seed(seed:int=42):

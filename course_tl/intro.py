@@ -1,4 +1,4 @@
-"""The helpers of the first lesson: noisy points around a line, a plot of the line as it learns, and the diagram of a network's body and head.
+"""The helpers of the first lesson: noisy points around a line, a plot of the line as it learns, a map of the loss over the line's two weights with the path gradient descent took, the diagram of a network's body and head, fastai's smoothed training loss and its layered API as a picture.
 
 Docs: https://course-tl.github.io/course_tl/intro.html.md"""
 
@@ -9,10 +9,12 @@ from __future__ import annotations
 import shutil, warnings
 import torch, matplotlib.pyplot as plt
 from matplotlib.patches import FancyBboxPatch
+from matplotlib.ticker import NullFormatter
 from .core import set_seed
 
 # %% auto #0
-__all__ = ['line_points', 'plot_fit', 'body_head_diagram']
+__all__ = ['line_points', 'plot_fit', 'plot_loss_surface', 'body_head_diagram', 'smooth_losses', 'plot_smoothed_loss',
+           'layered_api_diagram']
 
 # %% ../nbs/04_intro.ipynb #55bd14d1
 def line_points(n:int=40, # how many points
@@ -27,11 +29,18 @@ def line_points(n:int=40, # how many points
     return x, m * x + c + noise * torch.randn(n)
 
 # %% ../nbs/04_intro.ipynb #643f5c20
+def _log_ticks(ax, ticks=(0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 50)):
+    "Label a log-scaled y axis at plain numbers (0.25, 0.5, 1, 2, 5 ...) instead of only at powers of ten"
+    lo, hi = ax.get_ylim()
+    ax.set_yticks([t for t in ticks if lo <= t <= hi], [f'{t:g}' for t in ticks if lo <= t <= hi])
+    ax.yaxis.set_minor_formatter(NullFormatter())
+
 def plot_fit(x:torch.Tensor, # the points' x
              y:torch.Tensor, # the points' y
              history:list, # the weights `[m, c]` after each step (index 0: before training)
-             losses:list, # the loss at each step
+             losses:list, # the loss of `history[s]` at each step `s` (computed before update `s + 1`)
              steps:tuple=(0, 2, 5, 10, 60), # the steps whose line to draw
+             floor:float|None=None, # draw a dashed line at this loss (e.g. the noise's variance); None: no line
             ) -> plt.Figure:
     "Points with the fitted line at several `steps` of training, beside the loss curve"
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(10, 3.8))
@@ -41,8 +50,36 @@ def plot_fit(x:torch.Tensor, # the points' x
         m, c = (float(v) for v in history[s])
         ax.plot(xs, m * xs + c, color=plt.cm.viridis(i / max(len(steps) - 1, 1)), label=f'step {s}: m={m:.2f}, c={c:.2f}')
     ax.set_xlabel('x'); ax.set_ylabel('y'); ax.legend(fontsize=8); ax.set_title('The line as it learns')
-    ax2.plot(range(1, len(losses) + 1), losses)
-    ax2.set_yscale('log'); ax2.set_xlabel('step'); ax2.set_ylabel('loss (MSE)'); ax2.set_title('Loss')
+    ax2.plot(range(len(losses)), losses, label='loss at each step')
+    if floor is not None: ax2.axhline(floor, ls='--', color='C3', lw=1, label=f'noise floor ({floor:g})')
+    ax2.set_yscale('log'); ax2.set_xlabel('step (weight updates so far)'); ax2.set_ylabel('loss (MSE, log scale)'); ax2.set_title('Loss')
+    _log_ticks(ax2)
+    if floor is not None: ax2.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/04_intro.ipynb #h10lib10
+def plot_loss_surface(x:torch.Tensor, # the points' x
+                      y:torch.Tensor, # the points' y
+                      history:list, # the weights `[m, c]` after each step (index 0: before training)
+                      n:int=80, # grid points along each axis
+                     ) -> plt.Figure:
+    "Contours of the mean squared error over the weights `(m, c)`, with the path `history` took and the least-squares best line"
+    H = torch.stack([torch.as_tensor(h, dtype=torch.float32) for h in history])
+    X = torch.stack([x, torch.ones_like(x)], dim=1)
+    best = torch.linalg.lstsq(X, y.unsqueeze(1)).solution.squeeze(1)
+    lo, hi = torch.minimum(H.min(0).values, best) - 1, torch.maximum(H.max(0).values, best) + 1
+    ms, cs = torch.linspace(float(lo[0]), float(hi[0]), n), torch.linspace(float(lo[1]), float(hi[1]), n)
+    M, Cc = torch.meshgrid(ms, cs, indexing='xy')
+    L = ((M[..., None] * x + Cc[..., None] - y) ** 2).mean(-1)
+    fig, ax = plt.subplots(figsize=(6, 4.2))
+    cont = ax.contour(M, Cc, L, levels=torch.logspace(-0.6, 1.4, 12).tolist(), colors=[plt.cm.viridis(float(v)) for v in torch.linspace(0.8, 0, 12)], linewidths=1)   # no pale yellow on white
+    ax.clabel(cont, fontsize=7, fmt='%.2g')
+    ax.plot(H[:, 0], H[:, 1], '.-', color='C3', ms=4, lw=1, label=f'the weights, step 0 to {len(H) - 1}')
+    ax.plot(*H[0], 'o', color='C3', ms=7); ax.annotate('start', H[0].tolist(), xytext=(6, 6), textcoords='offset points', fontsize=8)
+    ax.plot(*best, 'k*', ms=11, label=f'lowest loss: m={best[0]:.2f}, c={best[1]:.2f}')
+    ax.set_xlabel('m (slope)'); ax.set_ylabel('c (intercept)'); ax.legend(fontsize=8, loc='lower right')
+    ax.set_title('The loss over (m, c), and the path of gradient descent')
     fig.tight_layout()
     return fig
 
@@ -58,29 +95,95 @@ input -> l1 -> l2 -> l3 -> head -> output'''
 
 def _boxes_figure():
     "The body/head diagram drawn with matplotlib boxes"
-    fig, ax = plt.subplots(figsize=(10, 2.4))
-    ax.set_xlim(0, 10); ax.set_ylim(0, 2.4); ax.axis('off')
-    boxes = [(0.1, 'input\n(image, text)', None), (1.9, 'layer 1\nedges', '#eef3fb'), (3.7, 'layer 2\ntextures', '#eef3fb'),
-             (5.5, 'layer 3 ...\nparts, objects', '#eef3fb'), (7.3, 'linear layer\ny = W·features + b', '#fbeeee')]
+    fig, ax = plt.subplots(figsize=(10, 2.6))
+    ax.set_xlim(0, 10.4); ax.set_ylim(0, 2.6); ax.axis('off')
+    w = 1.55   # width of a box
+    boxes = [(-0.2, 'input\n(image, text)', None), (1.75, 'layer 1\nedges', '#eef3fb'), (3.55, 'layer 2\ntextures', '#eef3fb'),
+             (5.35, 'layer 3 ...\nparts, objects', '#eef3fb'), (7.45, 'linear layer\ny = W·features\n+ b', '#fbeeee')]
     for i, (x0, label, color) in enumerate(boxes):
-        if color: ax.add_patch(FancyBboxPatch((x0, 0.7), 1.5, 0.8, boxstyle='round,pad=0.05', fc=color, ec='#555'))
-        ax.text(x0 + 0.75, 1.1, label, ha='center', va='center', fontsize=9)
-        end = boxes[i + 1][0] if i + 1 < len(boxes) else 9.3
-        ax.annotate('', xy=(end - 0.05, 1.1), xytext=(x0 + 1.6, 1.1), arrowprops=dict(arrowstyle='->'))
-    ax.text(9.35, 1.1, 'answer', va='center', fontsize=9)
-    ax.add_patch(FancyBboxPatch((1.8, 0.45), 5.35, 1.45, boxstyle='round,pad=0.05', fill=False, ls='--', ec='#5b7bb0'))
-    ax.add_patch(FancyBboxPatch((7.2, 0.45), 1.7, 1.45, boxstyle='round,pad=0.05', fill=False, ls='--', ec='#c0504d'))
-    ax.text(4.5, 2.1, 'body: pretrained layers', ha='center', color='#5b7bb0')
-    ax.text(8.05, 2.1, 'head: new for the task', ha='center', color='#c0504d')
+        if color: ax.add_patch(FancyBboxPatch((x0, 0.6), w, 1.0, boxstyle='round,pad=0.05', fc=color, ec='#555'))
+        ax.text(x0 + w / 2, 1.1, label, ha='center', va='center', fontsize=8.5)
+        end = boxes[i + 1][0] if i + 1 < len(boxes) else 9.45
+        start = x0 + w + 0.08 if color else x0 + w / 2 + 0.55   # from a box's edge, or from just past the input's label
+        ax.annotate('', xy=(end - 0.08, 1.1), xytext=(start, 1.1), arrowprops=dict(arrowstyle='->'))
+    ax.text(9.5, 1.1, 'answer', va='center', fontsize=9)
+    ax.add_patch(FancyBboxPatch((1.6, 0.4), 5.45, 1.45, boxstyle='round,pad=0.05', fill=False, ls='--', ec='#5b7bb0'))
+    ax.add_patch(FancyBboxPatch((7.3, 0.4), 1.85, 1.45, boxstyle='round,pad=0.05', fill=False, ls='--', ec='#c0504d'))
+    ax.text(4.33, 2.1, 'body: pretrained layers', ha='center', color='#5b7bb0')
+    ax.text(8.22, 2.1, 'head: new for the task', ha='center', color='#c0504d')
     return fig
 
-def body_head_diagram(use_dot:bool|None=None, # draw with graphviz (`fastbook.gv`)? Default: when graphviz's `dot` is installed
+def body_head_diagram(use_dot:bool=False, # draw with graphviz (`fastbook.gv`, needs graphviz's `dot`) instead of matplotlib?
                      ):
-    "A diagram of a network's body and head: a graphviz `Source` when `dot` is available, else a matplotlib Figure"
-    if use_dot is None: use_dot = shutil.which('dot') is not None
+    "A diagram of a network's body and head: a matplotlib Figure, or a graphviz `Source` with `use_dot=True`"
     if not use_dot: return _boxes_figure()
     if shutil.which('dot') is None: raise FileNotFoundError("graphviz's `dot` is not installed: use body_head_diagram(use_dot=False)")
     with warnings.catch_warnings():   # importing fastbook imports all of fastai, with a few deprecation warnings
         warnings.simplefilter('ignore')
         from fastbook import gv
     return gv(_GV)
+
+# %% ../nbs/04_intro.ipynb #h10lib01
+def smooth_losses(raw:list, # the training loss of each batch, in order
+                  beta:float=0.98, # the weight of the past: fastai's `Recorder` uses 0.98
+                 ) -> list:
+    "fastai's smoothed training loss after each batch: the debiased exponentially weighted average of `raw`"
+    out, v = [], 0.
+    for t, r in enumerate(raw, 1):
+        v = beta * v + (1 - beta) * float(r)
+        out.append(v / (1 - beta ** t))
+    return out
+
+# %% ../nbs/04_intro.ipynb #h10lib04
+def plot_smoothed_loss(raw:list, # the training loss of each batch
+                       smooth:list, # fastai's smoothed training loss after each batch (`learn.recorder.losses`)
+                       valid:list, # the validation loss at the end of each epoch
+                       log:bool=True, # a log scale for the loss axis
+                       floor:float|None=None, # draw a dashed line at this loss (e.g. the noise's variance); None: no line
+                      ) -> plt.Figure:
+    "Raw per-batch training loss, fastai's smoothed training loss and the end-of-epoch validation loss, against batches"
+    n_ep = len(valid)
+    per_ep = len(raw) // max(n_ep, 1)
+    fig, ax = plt.subplots(figsize=(8, 3.6))
+    b = range(1, len(raw) + 1)
+    ax.plot(b, raw, 'o', ms=4, color='grey', alpha=0.7, label='training loss of each batch (raw)')
+    ax.plot(b, smooth, '-', lw=2, color='C0', label="train_loss: fastai's smoothed average")
+    ax.plot([per_ep * (e + 1) for e in range(n_ep)], valid, 's--', ms=6, color='C1', label='valid_loss: end of each epoch')
+    if floor is not None: ax.axhline(floor, ls='--', color='C3', lw=1, label=f'noise floor ({floor:g})')
+    for e in range(1, n_ep): ax.axvline(per_ep * e + 0.5, color='#ddd', lw=0.8, zorder=0)
+    if log: ax.set_yscale('log'); _log_ticks(ax)
+    ax.set_xlabel(f'batch (weight update); {per_ep} batches per epoch, grey lines between epochs')
+    ax.set_ylabel('loss (MSE, log scale)' if log else 'loss (MSE)')
+    ax.set_title('Why train_loss stays above valid_loss in a short run')
+    ax.legend(fontsize=8, loc='upper right')
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/04_intro.ipynb #h10lib07
+_LAYERS = [   # (name, what is in it, where the course uses it, colour)
+    ('high level: applications', 'vision_learner, text_classifier_learner, ImageDataLoaders,\nTextDataLoaders, fine_tune: one call per kind of problem',
+     'lessons 1, 2, 4: one call\nbuilds the learner', '#e8f1e4'),
+    ('mid level: pieces to combine', 'DataBlock, DataLoaders, Learner, callbacks (Recorder ...),\nlosses, optimisers (SGD, Adam), metrics',
+     "lesson 0: a Learner for the line;\nlessons 1, 2, 4: freeze, unfreeze, rates", '#eef3fb'),
+    ('low level: foundations', 'Transform, Pipeline, typed tensors (TensorImage ...),\ntype dispatch, GPU-friendly data augmentation',
+     'used through the\nlayers above', '#f6f0e6'),
+    ('PyTorch', 'tensors, autograd (.backward()), nn.Module, torch.optim',
+     "lesson 0: the hand-written\ntraining loop", '#f2f2f2')]
+
+def layered_api_diagram(highlight:str|None=None, # a layer's name to draw in bold (e.g. 'PyTorch'); None: none
+                       ) -> plt.Figure:
+    "fastai's layered API as stacked boxes, top (applications) to bottom (PyTorch), with where the course uses each"
+    fig, ax = plt.subplots(figsize=(10, 4.4))
+    ax.set_xlim(0, 10); ax.set_ylim(0, 4.4); ax.axis('off')
+    for i, (name, what, use, color) in enumerate(_LAYERS):
+        y0 = 3.3 - i * 1.05
+        ax.add_patch(FancyBboxPatch((0.1, y0), 7.0, 0.85, boxstyle='round,pad=0.03', fc=color, ec='#555',
+                                    lw=2.2 if name == highlight else 1))
+        ax.text(0.25, y0 + 0.62, name, fontsize=10.5, weight='bold', va='center')
+        ax.text(0.25, y0 + 0.28, what, fontsize=8.5, va='center', family='monospace' if i < 3 else None)
+        ax.text(7.35, y0 + 0.42, use, fontsize=8.5, va='center', style='italic', color='#333')
+        if i: ax.annotate('', xy=(6.6, y0 + 0.87), xytext=(6.6, y0 + 1.03), arrowprops=dict(arrowstyle='->', color='#555'))
+    ax.text(7.35, 4.3, 'in this course', fontsize=9, weight='bold', va='center')
+    ax.text(0.1, 4.3, 'each layer is built from the one below it (arrows point down to what it uses)', fontsize=9, va='center', color='#555')
+    fig.tight_layout()
+    return fig

@@ -22,17 +22,65 @@ from .data import dogs_cats_path, prepare_images
 from .models import ARCHS, make_learner, get_arch, pick_arch, weights_available, imagenet_model
 
 # %% auto #0
-__all__ = ['RECIPE_MODES', 'COLUMNS', 'SHIFTS', 'RECIPES', 'QUICK_NOTE', 'dogs_cats_folder', 'dogs_cats_dls', 'shift_mat',
-           'shear_mat', 'Shift', 'Shear', 'deck_augs', 'aug_gallery', 'trainable_params', 'snapshot', 'scratch_cnn',
-           'channels_last', 'scratch_recipe', 'pooled_body', 'extract_features', 'features_recipe', 'freeze_bn',
-           'frozen_recipe', 'later_layers_recipe', 'finetune_recipe', 'plain_recipe', 'results_table', 'markdown_table',
-           'plot_curves', 'measured_ladder', 'shifted_copy', 'show_shifts', 'shift_table', 'run_recipes', 'dogs_cats']
+__all__ = ['RECIPE_MODES', 'COLUMNS', 'SHIFTS', 'RECIPES', 'QUICK_NOTE', 'transfer_setup_diagram', 'dogs_cats_folder',
+           'dogs_cats_dls', 'shift_mat', 'shear_mat', 'Shift', 'Shear', 'deck_augs', 'aug_gallery', 'trainable_params',
+           'snapshot', 'scratch_cnn', 'channels_last', 'scratch_recipe', 'pooled_body', 'extract_features',
+           'features_recipe', 'freeze_bn', 'frozen_recipe', 'later_layers_recipe', 'find_lr', 'pick_lr', 'plot_lr_find',
+           'finetune_recipe', 'discriminative_lrs', 'lr_schedule', 'plot_lr_schedules', 'plain_recipe', 'results_table',
+           'markdown_table', 'plot_curves', 'measured_ladder', 'shifted_copy', 'show_shifts', 'shift_table',
+           'run_recipes', 'dogs_cats']
 
 # %% ../nbs/07_recipes.ipynb #aa2a4e3a
 RECIPE_MODES = dict(
-    quick=dict(size=112, bs=16, n_train=None, n_valid=None, epochs=dict(scratch=2, features=5, frozen=1, finetune=1, plain=1), lr_find_its=20),
+    quick=dict(size=112, bs=16, n_train=None, n_valid=None, epochs=dict(scratch=2, features=5, frozen=1, finetune=1, plain=1), lr_find_its=80),
     full=dict(size=224, bs=64, n_train=1000, n_valid=500, epochs=dict(scratch=15, features=10, frozen=3, finetune=3, plain=5), lr_find_its=100),
     original=dict(epochs=dict(scratch=100, features=30, frozen=30, finetune=100, plain=25)))
+
+# %% ../nbs/07_recipes.ipynb #c8db7ebb
+def _box(ax, # the matplotlib Axes to draw on
+         x:float, y:float, # lower-left corner, in data coordinates
+         w:float, h:float, # width and height
+         text:str, # the label, centred
+         fc:str, # fill colour
+         fontsize:int=9 # size of the label
+        ):
+    "A rounded box with centred text on `ax` (data coordinates)"
+    from matplotlib.patches import FancyBboxPatch
+    ax.add_patch(FancyBboxPatch((x, y), w, h, boxstyle='round,pad=0.02', fc=fc, ec='#555'))
+    ax.text(x + w/2, y + h/2, text, ha='center', va='center', fontsize=fontsize)
+
+def _arrow(ax, # the matplotlib Axes to draw on
+           xy0:tuple, # where the arrow starts
+           xy1:tuple, # where its head is
+           text:str|None=None, # a label beside its middle
+           **kw # more `arrowprops`, e.g. `color`
+          ):
+    "An arrow from `xy0` to `xy1`, with an optional label beside its middle"
+    ax.annotate('', xy=xy1, xytext=xy0, arrowprops=dict(arrowstyle='->', lw=1.5, **kw))
+    if text: ax.text((xy0[0] + xy1[0])/2 + 0.05, (xy0[1] + xy1[1])/2, text, fontsize=8, va='center', color='#a33')
+
+def transfer_setup_diagram():
+    "Traditional machine learning (one model per task, each from scratch) beside transfer learning (source knowledge reused); returns the Figure"
+    import matplotlib.pyplot as plt
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.6))
+    for ax, title in ((a, 'Traditional machine learning'), (b, 'Transfer learning')):
+        ax.set_xlim(0, 4.2); ax.set_ylim(0, 3.2); ax.axis('off'); ax.set_title(title, fontsize=11)
+    # traditional: two tasks, two models, nothing shared
+    for y, t in ((2.0, 'A'), (0.4, 'B')):
+        _box(a, 0.1, y, 1.6, 0.8, f'data of task {t}', '#eef3fb')
+        _box(a, 2.5, y, 1.6, 0.8, f'model {t}\n(random start)', '#f3f3f3')
+        _arrow(a, (1.75, y + 0.4), (2.45, y + 0.4))
+    a.text(2.1, 1.6, 'nothing passes between them', ha='center', va='center', fontsize=8, color='#777')
+    # transfer: a big source task, its knowledge starts the small target task
+    _box(b, 0.1, 2.0, 1.6, 0.8, 'source data\n(large: ImageNet)', '#eef3fb')
+    _box(b, 2.5, 2.0, 1.6, 0.8, 'source model\n(pretrained)', '#f3f3f3')
+    _box(b, 0.1, 0.4, 1.6, 0.8, 'target data\n(small: dogs, cats)', '#fbeeee')
+    _box(b, 2.5, 0.4, 1.6, 0.8, 'target model', '#f3f3f3')
+    _arrow(b, (1.75, 2.4), (2.45, 2.4)); _arrow(b, (1.75, 0.8), (2.45, 0.8))
+    _arrow(b, (3.3, 1.95), (3.3, 1.25), 'knowledge:\nthe body', color='#a33')
+    fig.tight_layout()
+    return fig
+
 
 # %% ../nbs/07_recipes.ipynb #1b4ad1cd
 def _class_dirs(split:Path # a `train/` or `valid/` folder
@@ -328,15 +376,63 @@ def later_layers_recipe(learn:Learner, # a learner with a trained head on a froz
     return _row('later layers + head', learn.model, recorder_table(learn).accuracy, time.perf_counter() - t, base), learn
 
 # %% ../nbs/07_recipes.ipynb #0c373ee4
+def find_lr(learn:Learner, # the learner to search a rate for; `lr_find` puts its weights back afterwards
+            num_it:int=100, # mini-batches of the mock training, one rate each, growing exponentially from `start_lr` to `end_lr`
+            start_lr:float=1e-6, # the first rate tried
+            end_lr:float=0.1 # the last rate tried (fastai stops early once the loss has grown four-fold)
+           ) -> dict:
+    "fastai's `lr_find`: its curve (`lrs`, smoothed `losses`) and its suggestions `valley`, `steep` and `minimum` (a tenth of the best rate)"
+    from fastai.callback.schedule import minimum, steep, valley
+    try: sug = learn.lr_find(start_lr=start_lr, end_lr=end_lr, num_it=num_it, show_plot=False, suggest_funcs=(valley, steep, minimum))._asdict()
+    except (IndexError, RuntimeError): sug = {}   # too few steps ran for a suggestion
+    rec = learn.recorder
+    return dict(lrs=[float(x) for x in rec.lrs], losses=[float(x) for x in rec.losses], **{k: float(v) for k, v in sug.items()})
+
+def pick_lr(found:dict, # a result of `find_lr`
+            lo:float=1e-4, # never below this rate
+            hi:float=1e-3 # never above this rate
+           ) -> float:
+    "The larger of `lr_find`'s valley and minimum/10 suggestions, kept between `lo` and `hi` (`lo` if it made none)"
+    if 'valley' not in found: return lo
+    return float(min(max(found['valley'], found['minimum'], lo), hi))
+
 def _found_lr(learn:Learner, # the learner to search a rate for
               num_it:int=30, # iterations of `lr_find`
-              plot:bool=False # show `lr_find`'s plot
+              plot:bool=False # show the curve with its suggestions (`plot_lr_find`)
              ) -> float:
-    "`lr_find` from 1e-6 to 0.1: the larger of its `valley` and `minimum` (a tenth of the best rate) suggestions, kept in 1e-4…1e-3"
-    from fastai.callback.schedule import minimum, valley
-    try: sug = learn.lr_find(start_lr=1e-6, end_lr=0.1, num_it=num_it, show_plot=plot, suggest_funcs=(minimum, valley))
-    except IndexError: return 1e-4  # too few steps ran for a suggestion
-    return float(min(max(sug.valley, sug.minimum, 1e-4), 1e-3))
+    "`pick_lr(find_lr(learn))`, optionally plotted"
+    found = find_lr(learn, num_it)
+    if plot and len(found['lrs']) > 1: plot_lr_find(found, pick_lr(found))
+    return pick_lr(found)
+
+# %% ../nbs/07_recipes.ipynb #df310add
+_SUG_STYLE = dict(valley=('#2a7ab9', 'o', 'valley'), steep=('#e08b00', 's', 'steepest slope'))
+
+def plot_lr_find(found:dict, # a result of `find_lr`
+                 chosen:float|None=None, # the rate actually used, drawn as a vertical line
+                 skip_end:int=5, # leave out the last points (where the loss explodes), as fastai's plot does
+                 ax=None # a matplotlib Axes to draw on; None: a new figure
+                ):
+    "The `lr_find` curve (loss against rate, log scale) with its suggestions marked: valley and steep on the curve, minimum/10 as a dashed line; returns the Figure"
+    import matplotlib.pyplot as plt, numpy as np
+    if ax is None: fig, ax = plt.subplots(figsize=(9, 3.6))
+    else: fig = ax.figure
+    n = max(2, len(found['lrs']) - skip_end)
+    lrs, losses = np.array(found['lrs'][:n]), np.array(found['losses'][:n])
+    ax.plot(lrs, losses, marker='.', ms=3, lw=1, color='#444',
+            label=f"smoothed loss ({len(lrs)} of {len(found['lrs'])} mini-batches; the last {len(found['lrs']) - len(lrs)} not drawn)")
+    best = lrs[losses.argmin()]
+    ax.plot(best, losses.min(), marker='*', ms=12, ls='none', color='#2c9c4a', label=f'lowest loss, at {best:.1e}')
+    for k, (c, m, name) in _SUG_STYLE.items():
+        if k in found:
+            ax.plot(found[k], np.interp(np.log(found[k]), np.log(lrs), losses), marker=m, ms=9, ls='none', color=c,
+                    label=f'{name}: {found[k]:.1e}')
+    if 'minimum' in found: ax.axvline(found['minimum'], color='#2c9c4a', ls='--', lw=1.5, label=f"minimum (lowest-loss rate / 10): {found['minimum']:.1e}")
+    if chosen is not None: ax.axvline(chosen, color='#c0504d', lw=2, alpha=.6, label=f'rate used: {chosen:.1e}')
+    ax.set(xscale='log', xlabel='learning rate (log scale)', ylabel='training loss (smoothed)')
+    ax.legend(fontsize=8, loc='upper left', bbox_to_anchor=(1.01, 1)); ax.grid(alpha=.3)
+    fig.tight_layout()
+    return fig
 
 # %% ../nbs/07_recipes.ipynb #cf0c178b
 def finetune_recipe(learn:Learner, # a learner from `later_layers_recipe` (or `frozen_recipe`)
@@ -347,7 +443,7 @@ def finetune_recipe(learn:Learner, # a learner from `later_layers_recipe` (or `f
                     base:dict|None=None, # the row of the stage `learn` comes from
                     start:dict|None=None, # a `state_dict` to start from (to compare schedules from the same point)
                     lr_find_its:int=30, # iterations of `lr_find`
-                    plot:bool=False, # show `lr_find`'s plot
+                    plot:bool=False, # draw the `lr_find` curve with its suggestions (`plot_lr_find`)
                     train_bn:bool=False # train the body's batch-norm layers too; False: `freeze_bn`
                    ) -> tuple:
     "Recipe 4b: unfreeze, then train all layers with discriminative learning rates; returns (row, learner)"
@@ -356,12 +452,72 @@ def finetune_recipe(learn:Learner, # a learner from `later_layers_recipe` (or `f
     t = time.perf_counter()
     learn.unfreeze()
     if not train_bn: freeze_bn(learn)
-    if lr is None: lr = _found_lr(learn, lr_find_its, plot)
+    found = find_lr(learn, lr_find_its) if lr is None else {}
+    if lr is None:
+        lr = pick_lr(found)
+        if plot and len(found['lrs']) > 1: plot_lr_find(found, lr)
     lrs = slice(lr/ratio**(len(learn.opt.param_groups)-1), lr)
     if schedule == '1cycle': learn.fit_one_cycle(epochs, lrs)
     else: learn.fit_sgdr(max(1, int(math.log2(epochs + 1))), 1, lrs)
     name = f'fine-tuned ({"1cycle" if schedule == "1cycle" else "SGDR"})'
-    return _row(name, learn.model, recorder_table(learn).accuracy, time.perf_counter() - t, base, lr=lr), learn
+    sug = {k: found[k] for k in ('valley', 'steep', 'minimum') if k in found}
+    return _row(name, learn.model, recorder_table(learn).accuracy, time.perf_counter() - t, base, lr=lr, **({'suggestions': sug} if sug else {})), learn
+
+# %% ../nbs/07_recipes.ipynb #576592ab
+def discriminative_lrs(lr:float, # the top rate: the last layer group's (the head's)
+                       ratio:float=5, # each group learns `ratio` times slower than the next
+                       n_groups:int=3 # how many layer groups
+                      ) -> list:
+    "The learning rate of each layer group, first to last, that `slice(lr/ratio**(n_groups-1), lr)` gives"
+    return [lr / ratio**(n_groups - 1 - i) for i in range(n_groups)]
+
+# %% ../nbs/07_recipes.ipynb #fceb8a39
+def lr_schedule(name:str, # '1cycle' (`fit_one_cycle`), 'stlr' (ULMFiT's slanted triangular rates) or 'sgdr' (`fit_sgdr`)
+                epochs:int=7, # length of training, in epochs (SGDR: cycles of 1, 2, 4… epochs that add up to it)
+                lr_max:float=1e-3, # the top learning rate
+                n:int=700 # points along training
+               ) -> tuple:
+    "The learning rate along training, built from fastai's own schedule functions: (epochs done, rates)"
+    import numpy as np
+    from fastai.callback.schedule import combined_cos, combine_scheds, SchedLin, SchedCos
+    if name == '1cycle': f = combined_cos(0.25, lr_max/25, lr_max, lr_max/1e5)   # fit_one_cycle's defaults
+    elif name == 'stlr': f = combine_scheds([0.1, 0.9], [SchedLin(lr_max/32, lr_max), SchedLin(lr_max, lr_max/32)])  # cut_frac 0.1, ratio 32
+    elif name == 'sgdr':
+        n_cycles = max(1, int(math.log2(epochs + 1)))
+        if 2**n_cycles - 1 != epochs: raise ValueError(f"SGDR's cycles of 1, 2, 4… epochs add up to 1, 3, 7, 15…, not {epochs}")
+        f = combine_scheds([2**i/epochs for i in range(n_cycles)], [SchedCos(lr_max, 0)]*n_cycles)   # fit_sgdr, cycle_mult=2
+    else: raise ValueError(f"name must be '1cycle', 'stlr' or 'sgdr', not {name!r}")
+    pos = np.arange(n)/n
+    return pos*epochs, np.array([float(f(p)) for p in pos])
+
+_SCHED_NAMES = {'1cycle': '1cycle (fit_one_cycle)', 'stlr': 'slanted triangular (ULMFiT)', 'sgdr': 'SGDR: cosine, warm restarts (fit_sgdr)'}
+
+def plot_lr_schedules(names=('stlr', '1cycle'), # schedules to draw on the same axes: keys of `lr_schedule`
+                      epochs:int=7, # length of training, in epochs
+                      lr_max:float=1e-3, # the top learning rate
+                      ax=None, # a matplotlib Axes; None: a new figure
+                      measured=None # rates a fastai run recorded over the same `epochs`, one per batch (`learn.recorder.lrs`), drawn as dots
+                     ):
+    "The learning rates of `names` along the same training run, on one axes (SGDR's restarts marked, a real run's rates as dots); returns the Figure"
+    import matplotlib.pyplot as plt, numpy as np
+    if ax is None: fig, ax = plt.subplots(figsize=(7, 3.2))
+    else: fig = ax.figure
+    for k in names:
+        x, y = lr_schedule(k, epochs, lr_max)
+        ax.plot(x, y, lw=2, label=_SCHED_NAMES[k])
+        if k == 'sgdr':
+            for e in (2**i - 1 for i in range(1, int(math.log2(epochs + 1)))):
+                ax.axvline(e, color='#888', ls=':', lw=1)
+                ax.annotate('restart', (e, lr_max), xytext=(3, -12), textcoords='offset points', fontsize=8, color='#555')
+    if measured is not None and len(measured):
+        m = np.array([float(v) for v in measured])
+        ax.plot(np.arange(len(m))/len(m)*epochs, m, 'k.', ms=4, zorder=3, label=f'recorded by the run ({len(m)} batches)')
+    ax.set(xlabel='epoch', ylabel='learning rate', xlim=(0, epochs), ylim=(0, lr_max*1.12))
+    ax.ticklabel_format(axis='y', style='sci', scilimits=(0, 0))
+    ax.legend(fontsize=8, loc='upper right'); ax.grid(alpha=.3)
+    fig.tight_layout()
+    return fig
+
 
 # %% ../nbs/07_recipes.ipynb #ee7771ae
 def _new_classifier(m:nn.Module, # a timm or torchvision ImageNet classifier
@@ -417,12 +573,19 @@ def markdown_table(rows:list # rows returned by the recipes
 # %% ../nbs/07_recipes.ipynb #88b774c8
 def plot_curves(rows:list # rows returned by the recipes
                ):
-    "Validation accuracy after each epoch, one line per recipe; returns the Figure"
+    "Validation accuracy after each epoch, one line per recipe (shorter curves drawn on top, so stages that share epochs stay visible); returns the Figure"
     import matplotlib.pyplot as plt
-    fig, ax = plt.subplots(figsize=(7, 4))
-    for r in rows: ax.plot(range(1, len(r['curve']) + 1), r['curve'], marker='o', label=r['recipe'])
+    from matplotlib.ticker import MaxNLocator
+    fig, ax = plt.subplots(figsize=(9, 4))
+    longest = max(len(r['curve']) for r in rows)
+    for i, r in enumerate(rows):
+        k = len(r['curve'])
+        ax.plot(range(1, k + 1), r['curve'], marker='osD^vPX'[i % 7], ms=5 + 2*(k == longest) + 5*(longest - k)/longest,
+                lw=1.5, zorder=3 + longest - k, label=r['recipe'])
     ax.set(xlabel='epoch', ylabel='validation accuracy', title='Dogs vs cats: one line per recipe')
-    ax.legend(fontsize=8); ax.grid(alpha=.3)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.legend(fontsize=8, loc='upper left', bbox_to_anchor=(1.01, 1)); ax.grid(alpha=.3)
+    fig.tight_layout()
     return fig
 
 # %% ../nbs/07_recipes.ipynb #7bf6b6c1

@@ -14,7 +14,7 @@ from fastai.data.transforms import image_extensions
 from .core import cache_dir, InputError
 from .data import prepare_images
 
-RAIL_CLASSES = ('01_rail', '02_no_rail')  # the lesson's two classes, as the original notebook's folders are named
+RAIL_CLASSES = ('01_rail', '02_no_rail')  # the lesson's two classes, as the folders of the source notebook, *Transfer learning*, are named
 
 # %% auto #0
 __all__ = ['RAIL_CLASSES', 'SS', 'GENERATOR', 'NAMES', 'SMALL', 'map_font', 'curve', 'normals', 'offset', 'length', 'along',

@@ -16,13 +16,16 @@ from matplotlib.patches import Rectangle
 from fastai.learner import Learner
 from fastai.callback.hook import Hook, Hooks, hook_output
 from fastai.vision.all import imagenet_stats, Normalize
+from fastai.torch_core import default_device
+from torch.utils.data import TensorDataset
 from .core import InputError, OfflineError, atomic_path
 from .models import ARCHS, get_arch, imagenet_model, imagenet_labels, weights_available
 
 # %% auto #0
 __all__ = ['VIZ_MODES', 'evaluating', 'default_layers', 'get_layers', 'load_image', 'first_conv', 'filter_grid', 'plot_filters',
            'activation_maps', 'plot_activations', 'receptive_fields', 'top_activating', 'plot_top_patches', 'grad_cam',
-           'plot_grad_cam', 'compare_side_by_side', 'activation_sheet', 'activations']
+           'plot_grad_cam', 'to_default_device', 'cut_features', 'compare_side_by_side', 'activation_sheet',
+           'activations']
 
 # %% ../nbs/08_viz.ipynb #f3cacad8
 VIZ_MODES = dict(
@@ -200,7 +203,8 @@ def plot_activations(model, # an `nn.Module` or a fastai `Learner`
                      size:int|None=224, # side the image is resized to
                      stats=None, # normalisation (mean, std); default: the Learner's, else ImageNet's
                      title:str|None=None, # the figure's title
-                     fig=None # a Figure or SubFigure to draw into (default: a new one)
+                     fig=None, # a Figure or SubFigure to draw into (default: a new one)
+                     vlims:dict|None=None # {layer: (low, high)}: one colour scale for the row, written under its name (default: each map its own)
                     ) -> Figure:
     "A row per layer with its `n` strongest channels for `img`; `fig.data` holds {name: (C,H,W) tensor}"
     acts = activation_maps(model, img, layers, size, stats)
@@ -210,9 +214,10 @@ def plot_activations(model, # an `nn.Module` or a fastai `Learner`
     for ax in axs[1:, 0]: ax.set_visible(False)
     for row, (name, a) in zip(axs, acts.items()):
         order = a.mean((1, 2)).argsort(descending=True)[:n]
+        lim = (vlims or {}).get(name, (None, None))
         for ax, c in zip(row[1:], order):
-            ax.imshow(a[c].numpy(), cmap='viridis'); ax.set_title(f"ch {int(c)}", fontsize=7, pad=2)
-        row[1].set_ylabel(f"{name}\n{a.shape[0]}×{a.shape[1]}×{a.shape[2]}", fontsize=8)
+            ax.imshow(a[c].numpy(), cmap='viridis', vmin=lim[0], vmax=lim[1]); ax.set_title(f"ch {int(c)}", fontsize=7, pad=2)
+        row[1].set_ylabel(f"{name}\n{a.shape[0]}×{a.shape[1]}×{a.shape[2]}" + (f"\n{lim[0]:.1f} to {lim[1]:.1f}" if lim[0] is not None else ''), fontsize=8)
     for ax in axs.flat: ax.set_xticks([]); ax.set_yticks([])
     if title: fig.suptitle(title)
     fig.data = acts
@@ -344,7 +349,8 @@ def plot_grad_cam(model, # an `nn.Module` or a fastai `Learner` (a classifier)
                   size:int|None=224, # side the image is resized to
                   stats=None, # normalisation (mean, std); default: the Learner's, else ImageNet's
                   labels:list|None=None, # class names (default: the Learner's vocab, or ImageNet's)
-                  fig=None # a Figure or SubFigure to draw into (default: a new one)
+                  fig=None, # a Figure or SubFigure to draw into (default: a new one)
+                  layer_name:str|None=None # how the map's title names the layer (default: its module name)
                  ) -> Figure:
     "The image and its Grad-CAM overlay, titled with the class and its probability; `fig.data` = (cam, class, probs)"
     layer = layer or default_layers(model)[-1]
@@ -354,11 +360,29 @@ def plot_grad_cam(model, # an `nn.Module` or a fastai `Learner` (a classifier)
     a0, a1 = fig.subplots(1, 2)
     im = load_image(img, size).permute(1, 2, 0).numpy()
     a0.imshow(im); a1.imshow(im); a1.imshow(cam.numpy(), cmap='jet', alpha=0.5)
-    a0.set_title('image', fontsize=9); a1.set_title(f"Grad-CAM at {layer}", fontsize=9)
+    a0.set_title('image', fontsize=9); a1.set_title(f"Grad-CAM at {layer_name or layer}", fontsize=9)
     for ax in (a0, a1): ax.axis('off')
     fig.suptitle(f"{labels[t]} ({probs[t]:.0%})", fontsize=10)
     fig.data = (cam, t, probs)
     return fig
+
+# %% ../nbs/08_viz.ipynb #f7a1c0e1
+def to_default_device(model # an `nn.Module` or a fastai `Learner`
+                     ) -> nn.Module:
+    "The network of `model`, moved (in place) to fastai's `default_device()`: where its DataLoaders put the batches"
+    return _net(model).to(default_device())
+
+def cut_features(dl, # batches of (images, labels), e.g. `dls.valid` (on any device)
+                 cuts:dict # {name: module}: consecutive parts of a network, each run on the previous one's output
+                ) -> dict:
+    "Each cut's output for every item of `dl`, as {name: `TensorDataset`(features, labels)} on the CPU; each part runs in eval mode on its batch's device"
+    out, ys = {k: [] for k in cuts}, []
+    with torch.no_grad():
+        for x, y in dl:
+            for k, part in cuts.items():
+                x = part.to(x.device).eval()(x); out[k].append(x.cpu())
+            ys.append(y.cpu())
+    return {k: TensorDataset(torch.cat(v), torch.cat(ys)) for k, v in out.items()}
 
 # %% ../nbs/08_viz.ipynb #51dbae10
 def compare_side_by_side(models:dict, # {title: model} — e.g. {'pretrained': m1, 'scratch': m2}
@@ -366,13 +390,20 @@ def compare_side_by_side(models:dict, # {title: model} — e.g. {'pretrained': m
                          layers:list|None=None, # module names (default: `default_layers` of the first model)
                          n:int=4, # channels per layer
                          size:int|None=224, # side the image is resized to
-                         stats=None # normalisation (mean, std); default: each model's own
+                         stats=None, # normalisation (mean, std); default: each model's own
+                         shared:bool=False # one colour scale per layer for all the models (the range of the channels shown), so that equal colours are equal values
                         ) -> Figure:
-    "`plot_activations` of `img` for each model, side by side on the same layers; `fig.data` = {title: activations}"
+    "`plot_activations` of `img` for each model, side by side on the same layers; `fig.data` = {title: activations}, `fig.vlims` the shared scales"
     layers = layers or default_layers(next(iter(models.values())))
+    vlims = None
+    if shared:
+        acts = [activation_maps(m, img, layers, size, stats) for m in models.values()]
+        shown = {l: torch.cat([a[l][a[l].mean((1, 2)).argsort(descending=True)[:n]].flatten() for a in acts]) for l in layers}
+        vlims = {l: (float(v.min()), float(v.max())) for l, v in shown.items()}
     fig = plt.figure(figsize=((1.3 * n + 1.4) * len(models), 1.45 * len(layers) + 0.8), layout='constrained')
     sfs = fig.subfigures(1, len(models), squeeze=False)[0]
-    fig.data = {t: plot_activations(m, img, layers, n, size, stats, title=t, fig=sf).data for (t, m), sf in zip(models.items(), sfs)}
+    fig.data = {t: plot_activations(m, img, layers, n, size, stats, title=t, fig=sf, vlims=vlims).data for (t, m), sf in zip(models.items(), sfs)}
+    fig.vlims = vlims
     return fig
 
 # %% ../nbs/08_viz.ipynb #13cea98a
