@@ -24,8 +24,10 @@ reviews, see its MODEL_CARD.md); "scratch" = the same AWD-LSTM sizes from random
 ULMFiT >= 82%, one-call from the laptop LM >= 75%, "That movie was wicked cool!" positive and a plainly negative
 review negative. Prints the command, the device and one table; --json writes it.
 """
-import argparse, json, os, re, shlex, sys, tarfile, time
+import json, os, re, shlex, sys, tarfile, time
 from pathlib import Path
+from types import SimpleNamespace
+from fastcore.script import call_parse
 
 SHARED = Path(__file__).resolve().parents[2]/'shared'/'data'
 POSITIVE, NEGATIVE = "That movie was wicked cool!", "A dull, predictable mess: the worst film I have seen in years. Avoid it."
@@ -66,7 +68,7 @@ def one_call(df, q, pretrained, epochs):
     "fastai's one-call classifier: text_classifier_learner + fine_tune, its encoder from the laptop LM or random"
     from fastai.text.all import text_classifier_learner, AWD_LSTM, accuracy
     from course_tl.text import imdb_dls, awd_lstm_kwargs, laptop_lm
-    from course_tl.core import mixed_precision
+    from course_tl.callbacks import mixed_precision
     dls = imdb_dls(df, bs=q.one_call_bs, seq_len=q.seq_len, max_vocab=q.max_vocab, workers=q.workers)
     kw = awd_lstm_kwargs('laptop', lm=False)   # the laptop LM's sizes either way: scratch is the same network from random weights
     learn = mixed_precision(text_classifier_learner(dls, AWD_LSTM, drop_mult=0.5, metrics=accuracy, **kw))
@@ -75,7 +77,7 @@ def one_call(df, q, pretrained, epochs):
     return learn
 
 
-def lm_configs(threads:int):
+def run_lm_configs(threads:int):
     "Training tokens/s of candidate laptop-LM sizes on random tokens (batch 64 x 72), beside the CPU's fp32 matmul peak"
     import torch
     from fastai.text.all import get_language_model, AWD_LSTM, awd_lstm_lm_config, CrossEntropyLossFlat
@@ -121,7 +123,7 @@ def _tfidf(train, test):
     return float((clf.predict(vec.transform(test.text)) == test.label.values).mean())
 
 
-def curve(a, q, test, cmd, n_threads):
+def run_curve(a, q, test, cmd, n_threads):
     "The data-efficiency curve: each route on nested subsets of IMDB's training reviews, all scored on `test`"
     import numpy as np, pandas as pd, torch
     from course_tl.core import set_seed, write_json, device_name
@@ -171,70 +173,6 @@ def curve(a, q, test, cmd, n_threads):
     print(f"\nwrote {out} and {out.with_suffix('.png')}")
 
 
-def main(argv=None) -> int:
-    p = argparse.ArgumentParser(prog='bench/imdb.py', description=__doc__.splitlines()[0])
-    p.add_argument('--n-test', type=int, default=5000, help='reviews of the scoring set (default: %(default)s)')
-    p.add_argument('--minilm', action='store_true', help='also the MiniLM routes')
-    p.add_argument('--lm-configs', action='store_true', help='only: throughput of candidate laptop-LM sizes')
-    p.add_argument('--curve', action='store_true', help='only: the data-efficiency curve')
-    p.add_argument('--sizes', default='100,400,1600,6400', help='--curve: training-set sizes (default: %(default)s)')
-    p.add_argument('--awd-max', type=int, default=6400, help='--curve: largest size for the AWD-LSTM routes (default: %(default)s)')
-    p.add_argument('--curve-json', default='out/imdb_curve.json', help='--curve: results (kept between runs) and, beside it, the plot')
-    p.add_argument('--pool-max', type=int, default=None, help='--curve: use at most this many training reviews (default: all; for a smoke test)')
-    p.add_argument('--fresh', action='store_true', help='--curve: retrain every cell instead of keeping the finished ones')
-    p.add_argument('--threads', type=int, default=None, help="torch threads (default: quick mode's rule)")
-    p.add_argument('--json', metavar='FILE', help='also write the table as JSON')
-    a = p.parse_args(argv)
-    import pandas as pd
-    from fastai.basics import defaults
-    from course_tl.core import num_threads, set_seed, device_name, mode_config, write_json
-    from course_tl.text import IMDB_MODES, read_reviews, ulmfit, minilm_route, predict_reviews, laptop_lm
-    q = mode_config(IMDB_MODES, quick=True)
-    cmd = shlex.join(['python', os.path.relpath(__file__), *(sys.argv[1:] if argv is None else argv)])
-    if a.lm_configs:
-        with num_threads(a.threads or 2) as n: print(f"$ {cmd}\n{device_name()}, {n} torch threads"); lm_configs(n)
-        return 0
-    defaults.callbacks = [c for c in defaults.callbacks if c.__name__ != 'ProgressCallback']  # no bars in the log
-    t0 = time.perf_counter()
-    test = test_reviews(a.n_test)
-    if a.curve:
-        with num_threads(a.threads or q.threads) as n: curve(a, q, test, cmd, n)
-        print(f"wall time {time.perf_counter() - t0:.0f} s"); return 0
-    df = read_reviews(verbose=False)
-    card = laptop_lm().card
-    print(f"$ {cmd}\n{device_name()}; trained on the sample's {(~df.is_valid).sum()} training reviews, scored on {len(test):,} test reviews "
-          f"({(test.label == 'positive').mean():.1%} positive) none of which is in the sample\nlaptop LM: {card['corpus']}, "
-          f"{card['tokens']:,} tokens, AWD-LSTM {card['config']}, held-out perplexity {card['perplexity']:.1f}\n", flush=True)
-    rows = []
-    def row(method, learn, seconds):
-        labels, _ = predict_reviews(learn, [POSITIVE, NEGATIVE])
-        r = dict(method=method, accuracy=round(score(learn, test), 4), seconds=round(seconds, 1), wicked_cool=labels[0], negative_review=labels[1])
-        rows.append(r); print(r, flush=True)
-    with num_threads(a.threads or q.threads) as n:
-        for pre in ('laptop', False):
-            name = 'laptop LM' if pre else 'scratch'
-            set_seed(42); t = time.perf_counter()
-            learn, table = ulmfit(df, _ulmfit_cfg(q, card, bool(pre)))
-            print(table.to_string(index=False), flush=True)
-            row(f'ULMFiT quick ({name}: LM fine-tuned on the sample, gradual unfreezing)', learn, time.perf_counter() - t)
-            set_seed(42); t = time.perf_counter()
-            learn = one_call(df, q, bool(pre), q.one_call_epochs)
-            row(f'one call, text_classifier_learner + fine_tune({q.one_call_epochs}) ({name})', learn, time.perf_counter() - t)
-        if a.minilm:
-            set_seed(42)
-            clf, table = minilm_route(df, max_len=q.max_len, fine_tune=True, epochs=q.ft_epochs, cache=False)
-            labels, probs = predict_reviews(clf, test.text.tolist())
-            acc = float((pd.Series(labels) == test.label).mean())
-            rows.append(dict(method=f'MiniLM fine-tuned ({q.max_len} word pieces, {q.ft_epochs} epoch(s))', accuracy=round(acc, 4),
-                             seconds=round(float(table.seconds.sum()), 1), wicked_cool=predict_reviews(clf, [POSITIVE])[0][0],
-                             negative_review=predict_reviews(clf, [NEGATIVE])[0][0]))
-    res = pd.DataFrame(rows)
-    print(f"\n$ {cmd}\n{device_name()}, {n} torch thread(s); {len(test):,} test reviews\n\n{res.to_string(index=False)}\n\n"
-          f"wall time {time.perf_counter() - t0:.0f} s")
-    if a.json: write_json(a.json, dict(command=cmd, device=device_name(), threads=n, n_test=len(test), laptop_lm=card, rows=rows))
-    return 0
-
-
 def _sizes(card, lm:bool):
     "The laptop LM's AWD-LSTM configuration, for the same network from scratch"
     from fastai.text.all import awd_lstm_lm_config, awd_lstm_clas_config
@@ -248,4 +186,66 @@ def _ulmfit_cfg(q, card, pretrained:bool) -> dict:
                 lm_frozen_epochs=0, lm_epochs=q.lm_epochs + q.lm_frozen_epochs)
 
 
-if __name__ == '__main__': sys.exit(main())
+@call_parse
+def main(n_test:int=5000, # reviews of the scoring set
+         minilm:bool=False, # also the MiniLM routes
+         lm_configs:bool=False, # only: throughput of candidate laptop-LM sizes
+         curve:bool=False, # only: the data-efficiency curve
+         sizes:str='100,400,1600,6400', # --curve: training-set sizes
+         awd_max:int=6400, # --curve: largest size for the AWD-LSTM routes
+         curve_json:str='out/imdb_curve.json', # --curve: results (kept between runs) and, beside it, the plot
+         pool_max:int=None, # --curve: use at most this many training reviews (default: all; for a smoke test)
+         fresh:bool=False, # --curve: retrain every cell instead of keeping the finished ones
+         threads:int=None, # torch threads (default: quick mode's rule)
+         json:str=None, # also write the table as JSON to this file
+        ) -> int:
+    "Benchmark of lesson 4 (14_imdb_ulmfit, IMDB sentiment): does ULMFiT transfer on a laptop? Offline, on the CPU."
+    import pandas as pd
+    from fastai.basics import defaults
+    from course_tl.core import num_threads, set_seed, device_name, mode_config, write_json
+    from course_tl.text import IMDB_MODES, read_reviews, ulmfit, minilm_route, predict_reviews, laptop_lm
+    q = mode_config(IMDB_MODES, quick=True)
+    cmd = shlex.join(['python', os.path.relpath(__file__), *sys.argv[1:]])
+    if lm_configs:
+        with num_threads(threads or 2) as n: print(f"$ {cmd}\n{device_name()}, {n} torch threads"); run_lm_configs(n)
+        return 0
+    defaults.callbacks = [c for c in defaults.callbacks if c.__name__ != 'ProgressCallback']  # no bars in the log
+    t0 = time.perf_counter()
+    test = test_reviews(n_test)
+    if curve:
+        a = SimpleNamespace(sizes=sizes, awd_max=awd_max, curve_json=curve_json, pool_max=pool_max, fresh=fresh)
+        with num_threads(threads or q.threads) as n: run_curve(a, q, test, cmd, n)
+        print(f"wall time {time.perf_counter() - t0:.0f} s"); return 0
+    df = read_reviews(verbose=False)
+    card = laptop_lm().card
+    print(f"$ {cmd}\n{device_name()}; trained on the sample's {(~df.is_valid).sum()} training reviews, scored on {len(test):,} test reviews "
+          f"({(test.label == 'positive').mean():.1%} positive) none of which is in the sample\nlaptop LM: {card['corpus']}, "
+          f"{card['tokens']:,} tokens, AWD-LSTM {card['config']}, held-out perplexity {card['perplexity']:.1f}\n", flush=True)
+    rows = []
+    def row(method, learn, seconds):
+        labels, _ = predict_reviews(learn, [POSITIVE, NEGATIVE])
+        r = dict(method=method, accuracy=round(score(learn, test), 4), seconds=round(seconds, 1), wicked_cool=labels[0], negative_review=labels[1])
+        rows.append(r); print(r, flush=True)
+    with num_threads(threads or q.threads) as n:
+        for pre in ('laptop', False):
+            name = 'laptop LM' if pre else 'scratch'
+            set_seed(42); t = time.perf_counter()
+            learn, table = ulmfit(df, _ulmfit_cfg(q, card, bool(pre)))
+            print(table.to_string(index=False), flush=True)
+            row(f'ULMFiT quick ({name}: LM fine-tuned on the sample, gradual unfreezing)', learn, time.perf_counter() - t)
+            set_seed(42); t = time.perf_counter()
+            learn = one_call(df, q, bool(pre), q.one_call_epochs)
+            row(f'one call, text_classifier_learner + fine_tune({q.one_call_epochs}) ({name})', learn, time.perf_counter() - t)
+        if minilm:
+            set_seed(42)
+            clf, table = minilm_route(df, max_len=q.max_len, fine_tune=True, epochs=q.ft_epochs, cache=False)
+            labels, probs = predict_reviews(clf, test.text.tolist())
+            acc = float((pd.Series(labels) == test.label).mean())
+            rows.append(dict(method=f'MiniLM fine-tuned ({q.max_len} word pieces, {q.ft_epochs} epoch(s))', accuracy=round(acc, 4),
+                             seconds=round(float(table.seconds.sum()), 1), wicked_cool=predict_reviews(clf, [POSITIVE])[0][0],
+                             negative_review=predict_reviews(clf, [NEGATIVE])[0][0]))
+    res = pd.DataFrame(rows)
+    print(f"\n$ {cmd}\n{device_name()}, {n} torch thread(s); {len(test):,} test reviews\n\n{res.to_string(index=False)}\n\n"
+          f"wall time {time.perf_counter() - t0:.0f} s")
+    if json: write_json(json, dict(command=cmd, device=device_name(), threads=n, n_test=len(test), laptop_lm=card, rows=rows))
+    return 0

@@ -10,7 +10,7 @@ fastai's default `num_workers` (one per core), a plain `vision_learner` (contigu
 exactly `from_folder`) so that both pipelines split off the same 127 validation tiles.
 Lesson pipeline: `course_tl.compare` — tiles shrunk once into the cache (JPEG draft mode) and decoded once into memory
 (`MemoryTiles`, `TileCrop`: the same crops as `Resize`), `num_workers=0`, channels-last activations, and mixed precision
-where `compare.use_amp` says so (a GPU; on a CPU only with AMX bfloat16 units and only for the frozen pretrained run: the scratch
+where `callbacks.use_amp` says so (a GPU; on a CPU only with AMX bfloat16 units and only for the frozen pretrained run: the scratch
 run is slower in bfloat16 on the CPU, see `--ablation`).
 Both train with `train_run` — `fit_one_cycle(epochs)` under the same seed (same split, same head init, same batch order) — on the
 same fixed number of torch threads (`--threads`, default `DEFAULT_THREADS`: one per core). Nothing is chosen by timing.
@@ -24,16 +24,18 @@ rate (training tiles / epoch seconds) is slightly pessimistic. Wall seconds are 
 and its finished DataLoader workers) are printed too, as they depend less on other jobs sharing the machine. Run it alone:
 other jobs on the cores make every number wrong (and hurt the pipeline with worker processes most).
 """
-import argparse, os, resource, sys, tempfile, time, warnings
+import os, resource, sys, tempfile, time, warnings
 from pathlib import Path
 warnings.filterwarnings('ignore')
 import torch
 from fastai.vision.all import (Callback, ImageDataLoaders, Resize, Normalize, imagenet_stats, get_image_files, parent_label,
                                create_vision_model)
-from course_tl.core import device_name, num_threads, DEFAULT_THREADS, recorder_table
+from course_tl.core import device_name, num_threads, DEFAULT_THREADS
+from course_tl.callbacks import recorder_table
 from course_tl.tiles import railway_path
 from course_tl.models import pick_arch
 from course_tl.compare import resized_tiles, shrink_image, railway_dls, train_run, RUNS
+from fastcore.script import call_parse, CliError
 
 
 def peak_gflops(threads:int, n:int=2048, reps:int=10, tries:int=3, dtype=torch.float32) -> float:
@@ -83,7 +85,7 @@ def summarise(df, n_train, cpu):
     return s, df.error_rate.iloc[-1], n_train/s, sum(cpu)/len(cpu)
 
 
-def ablation(big, small, arch, seed, threads):
+def ablation_runs(big, small, arch, seed, threads):
     "One pretrained epoch of the lesson pipeline with one setting changed at a time"
     def one(name, dls, channels_last=True, th=threads, amp=None, pretrained=True):
         learn = train_run(dls, arch, pretrained, 1, None, seed, channels_last=channels_last, cbs=[CPUTimer()], threads=th, amp=amp)
@@ -99,20 +101,20 @@ def ablation(big, small, arch, seed, threads):
     one("lesson but 512 px JPEGs + Resize(128) each epoch, 0 workers", seed_dls(big, num_workers=0))
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('--arch', help='network (default: pick_arch("resnet18"))')
-    p.add_argument('--epochs', type=int, default=5)
-    p.add_argument('--runs', default='pretrained,scratch', help='comma-separated: pretrained, scratch (default: both)')
-    p.add_argument('--seed', type=int, default=42)
-    p.add_argument('--threads', type=int, default=DEFAULT_THREADS, help=f'torch threads for every run (default {DEFAULT_THREADS}: one per core)')
-    p.add_argument('--ablation', action='store_true', help='also time single settings (1 epoch each)')
-    a = p.parse_args(argv)
-    runs = [r for r in a.runs.split(',') if r]
-    if not set(runs) <= set(RUNS): p.error(f"--runs: choose from {', '.join(RUNS)}")
-    if a.epochs < 1 or a.threads < 1: p.error("--epochs and --threads must be at least 1")
+@call_parse
+def main(arch:str=None, # network (default: pick_arch("resnet18"))
+         epochs:int=5, # epochs of each run
+         runs:str='pretrained,scratch', # comma-separated: pretrained, scratch
+         seed:int=42, # seed of the split and of every run
+         threads:int=DEFAULT_THREADS, # torch threads for every run, one per core
+         ablation:bool=False, # also time single settings (1 epoch each)
+        ):
+    "Benchmark: the original notebook's data pipeline against the railway lesson's, on the same tiles, network, epochs, seed and threads."
+    runs = [r for r in runs.split(',') if r]
+    if not set(runs) <= set(RUNS): raise CliError(f"railway.py: error: --runs: choose from {', '.join(RUNS)}")
+    if epochs < 1 or threads < 1: raise CliError("railway.py: error: --epochs and --threads must be at least 1")
     t_start = time.perf_counter()
-    arch = a.arch or pick_arch('resnet18')
+    arch = arch or pick_arch('resnet18')
     print(f"device: {device_name()} | torch {torch.__version__} | load average {os.getloadavg()[0]:.1f} (1 min)", flush=True)
     big = railway_path()
     small = resized_tiles(big)
@@ -121,24 +123,24 @@ def main(argv=None):
         for f in get_image_files(big): shrink_image(f, Path(d)/f.relative_to(big).with_suffix('.png'), 128)
         once = time.perf_counter() - t
     print(f"tiles: {big} -> cached 128 px copies {small} (building them costs {once:.1f}s once)", flush=True)
-    peak, peak16, fwd = peak_gflops(a.threads), peak_gflops(a.threads, dtype=torch.bfloat16), forward_gflops(arch)
+    peak, peak16, fwd = peak_gflops(threads), peak_gflops(threads, dtype=torch.bfloat16), forward_gflops(arch)
     bound, bound16 = peak/(3*fwd), peak16/(3*fwd)
     print(f"{arch}: {fwd:.3f} GFLOPs forward per 128 px image; CPU peak {peak:.0f} GFLOP/s fp32, {peak16:.0f} GFLOP/s bf16 "
-          f"(2048x2048 torch.mm, {a.threads} threads) -> bound {bound:.0f} (fp32) / {bound16:.0f} (bf16) training images/s", flush=True)
-    print(f"threads: {a.threads} for every run of both pipelines", flush=True)
+          f"(2048x2048 torch.mm, {threads} threads) -> bound {bound:.0f} (fp32) / {bound16:.0f} (bf16) training images/s", flush=True)
+    print(f"threads: {threads} for every run of both pipelines", flush=True)
     res, amp = {}, {}
     for name, make in (('seed', lambda: seed_dls(big)), ('lesson', lambda: railway_dls(small))):
         t = time.perf_counter(); dls = make(); built = time.perf_counter() - t
         for run in runs:
-            learn = train_run(dls, arch, run == 'pretrained', a.epochs, None, a.seed, channels_last=name == 'lesson',
-                              cbs=[CPUTimer()], threads=a.threads, amp=None if name == 'lesson' else False)
+            learn = train_run(dls, arch, run == 'pretrained', epochs, None, seed, channels_last=name == 'lesson',
+                              cbs=[CPUTimer()], threads=threads, amp=None if name == 'lesson' else False)
             amp[name, run] = learn.amp
             df = recorder_table(learn, run=run)
             res[name, run] = summarise(df, len(dls.train_ds), learn.cpu_timer.cpu)
             print(f"  {name:6s} {run:10s} DataLoaders built in {built:.1f}s, seconds per epoch {[round(s, 1) for s in df.seconds]}, "
                   f"CPU seconds {[round(c, 1) for c in learn.cpu_timer.cpu]}, error rates {[round(e, 3) for e in df.error_rate]}", flush=True)
-    print(f"\n{len(dls.train_ds)} training / {len(dls.valid_ds)} validation tiles, {a.epochs} epochs, {arch}, seed {a.seed}, "
-          f"{a.threads} threads\n")
+    print(f"\n{len(dls.train_ds)} training / {len(dls.valid_ds)} validation tiles, {epochs} epochs, {arch}, seed {seed}, "
+          f"{threads} threads\n")
     print("| run | pipeline | mixed precision | s / epoch | speed-up | CPU s / epoch | CPU speed-up | final error | train img/s | FLOP bound img/s | % of bound |")
     print("|---|---|---|---|---|---|---|---|---|---|---|")
     for run in runs:
@@ -148,13 +150,10 @@ def main(argv=None):
             up = f"{res['seed', run][0]/s:.2f}x" if name == 'lesson' else '1.00x'
             cup = f"{res['seed', run][3]/cpu:.2f}x" if name == 'lesson' else '1.00x'
             print(f"| {run} | {name} | {'bf16' if amp[name, run] else 'fp32'} | {s:.1f} | {up} | {cpu:.1f} | {cup} | {e:.1%} | {ips:.1f} | {b:.0f} | {ips/b:.0%} |")
-    if a.ablation:
+    if ablation:
         print("\nablation: one pretrained epoch each, the lesson pipeline with one thing changed\n")
         print("| setting | threads | mixed precision | s / epoch | CPU s / epoch |\n|---|---|---|---|---|")
-        ablation(big, small, arch, a.seed, a.threads)
-    print(f"\ncommand: python bench/railway.py {' '.join(sys.argv[1:] if argv is None else argv)}".rstrip())
+        ablation_runs(big, small, arch, seed, threads)
+    print(f"\ncommand: python bench/railway.py {' '.join(sys.argv[1:])}".rstrip())
     print(f"wall time {time.perf_counter()-t_start:.0f}s | load average {os.getloadavg()[0]:.1f} (1 min) at the end")
     return 0
-
-
-if __name__ == '__main__': sys.exit(main())

@@ -10,10 +10,11 @@ import sys, importlib, platform, warnings
 warnings.filterwarnings('ignore', message='.*torch.jit.script.*', category=FutureWarning)  # raised inside timm on import, not ours
 from pathlib import Path
 from fastcore.script import anno_parser
-from .core import InputError, OfflineError, is_quick
+from .core import InputError, OfflineError, is_quick, check_counts
 
 # %% auto #0
-__all__ = ['COMMANDS', 'POSITIVE', 'OUTPUTS', 'EXPECTED', 'command', 'parser', 'info_lines', 'info', 'check_args', 'main']
+__all__ = ['COMMANDS', 'SHARED', 'POSITIVE', 'POSITIVE_REAL', 'OUTPUTS', 'EXPECTED', 'command', 'parser', 'info_lines', 'info',
+           'check_args', 'main']
 
 # %% ../nbs/30_cli.ipynb #281bf069
 COMMANDS = {
@@ -32,10 +33,20 @@ def command(name:str # a key of `COMMANDS`
     mod, fn = COMMANDS[name][0].split(':')
     return getattr(importlib.import_module(mod), fn)
 
+SHARED = {   # options that mean the same in every command that has them: one help text each, whatever a function's docments say
+    'quick':   "quick mode: the lesson's small sizes, minutes on a CPU (with neither --quick nor --full: COURSE_TL_MODE, else quick on a CPU, full on a GPU)",
+    'full':    "full mode: the lesson's full sizes, for a GPU (with neither --quick nor --full: COURSE_TL_MODE, else quick on a CPU, full on a GPU)",
+    'threads': "torch threads; default: one per physical core (never chosen by timing)",
+    'seed':    "random seed of the split, the initial weights and the order of batches",
+}
+
 def parser(name:str # a key of `COMMANDS`
           ):
-    "`course-tl name`'s `ArgumentParser`, generated from the docments of its function"
-    return anno_parser(command(name), prog=f'course-tl {name}')
+    "`course-tl name`'s `ArgumentParser`, generated from the docments of its function, with the help of `SHARED` options from here"
+    p = anno_parser(command(name), prog=f'course-tl {name}')
+    for a in p._actions:   # argparse has no public way to change one option's help after it is added
+        if a.dest in SHARED: a.help = SHARED[a.dest] + ('' if a.default in (None, False) else f' (default: {a.default})')
+    return p
 
 # %% ../nbs/30_cli.ipynb #6d0dce29
 def info_lines() -> list:
@@ -60,7 +71,8 @@ def info():
     print('\n'.join(info_lines()))
 
 # %% ../nbs/30_cli.ipynb #f9ded95a
-POSITIVE = ('epochs', 'size', 'bs', 'threads', 'limit', 'max_len', 'max_tokens', 'n', 'emb_sz', 'n_hid', 'n_layers', 'max_vocab')
+POSITIVE = ('epochs', 'size', 'bs', 'threads', 'limit', 'max_len', 'max_tokens', 'n', 'emb_sz', 'n_hid', 'n_layers', 'max_vocab', 'channels')
+POSITIVE_REAL = ('lr',)   # numbers that must be above 0
 OUTPUTS = ('json', 'plot', 'export', 'out')
 
 def _writable(p:Path) -> bool:
@@ -76,10 +88,11 @@ def _writable(p:Path) -> bool:
 
 def check_args(args:dict # the parsed options of a command
               ):
-    "Raise an `InputError` for a count below 1, an output that can't be written, or an unknown `COURSE_TL_MODE`"
-    for k in POSITIVE:
+    "Raise an `InputError` for a count below 1, a rate not above 0, an output that can't be written, or an unknown `COURSE_TL_MODE`"
+    check_counts(**{k: args.get(k) for k in POSITIVE})
+    for k in POSITIVE_REAL:
         v = args.get(k)
-        if v is not None and v < 1: raise InputError(f"--{k.replace('_', '-')} must be at least 1, not {v}")
+        if v is not None and v <= 0: raise InputError(f"--{k} must be positive, not {v}")
     for k in OUTPUTS:
         v = args.get(k)
         if v and not _writable(Path(v)): raise InputError(f"--{k} {v}: can't write there (no permission, or a file stands in the way)")
@@ -106,6 +119,8 @@ def main(argv:list|None=None # the arguments after `course-tl`; None: `sys.argv[
         check_args(args)
         import inspect
         var = [k for k, p in inspect.signature(f).parameters.items() if p.kind is p.VAR_POSITIONAL]  # `slides(*notebooks)`
+        from course_tl.callbacks import plain_progress
+        plain_progress()   # into a log or a pipe: fastai's table, a line per epoch, without the bars' frames
         return f(*(args.pop(var[0]) if var else ()), **args) or 0
     except KeyboardInterrupt: return 130
     except EXPECTED as e:

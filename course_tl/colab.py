@@ -6,10 +6,9 @@ Docs: https://course-tl.github.io/course_tl/colab.html.md"""
 
 # %% ../nbs/21_colab.ipynb #fb4de5a4
 from __future__ import annotations
-import re
 from pathlib import Path
 import nbformat
-from .core import repo_root
+from .core import repo_root, InputError
 
 # %% auto #0
 __all__ = ['repo_url', 'colab_cells']
@@ -19,19 +18,20 @@ def repo_url() -> str:
     "The course's GitHub repository: `[project.urls] Repository` in the checkout's pyproject.toml, else in the installed package's metadata"
     root = repo_root()
     if root and (root/'pyproject.toml').is_file():
-        m = re.search(r'^\s*Repository\s*=\s*"([^"]+)"', (root/'pyproject.toml').read_text(), re.M)
-        if m: return m.group(1).rstrip('/')
+        import tomllib
+        url = tomllib.loads((root/'pyproject.toml').read_text()).get('project', {}).get('urls', {}).get('Repository')
+        if url: return url.rstrip('/')
     from importlib.metadata import metadata
     for u in metadata('course_tl').get_all('Project-URL') or []:
         name, _, url = u.partition(',')
         if name.strip().lower() == 'repository': return url.strip().rstrip('/')
-    raise ValueError("No [project.urls] Repository for course_tl")
+    raise InputError("No [project.urls] Repository for course_tl")
 
 # %% ../nbs/21_colab.ipynb #f5500f71
-_INSTALL = '''# In Colab, install course_tl first (a no-op everywhere else): a minute or two, most of it fastai's and timm's dependencies
+_INSTALL = '''# In Colab, install course_tl first (a no-op everywhere else): under a minute, as Colab already has torch, fastai and timm
 import sys, subprocess
 if 'google.colab' in sys.modules:
-    print('Installing course_tl: a minute or two ...', flush=True)
+    print('Installing course_tl: under a minute ...', flush=True)
     subprocess.run([sys.executable, '-m', 'pip', 'install', '-q', 'course_tl @ git+{repo}'], check=True)'''
 
 _MODE = '''MODE = None   # 'quick' (small, for a CPU), 'full' (full size, for a GPU) or 'original' (the source materials' long schedules); None: COURSE_TL_MODE, else full on a GPU, quick on a CPU

@@ -15,16 +15,18 @@ from fastai.vision.all import (Callback, DataBlock, DataLoaders, TransformBlock,
                                RandTransform, Transform, IntToFloatTensor, Normalize, TensorImage, PILImage, image2tensor, imagenet_stats,
                                get_image_files, parent_label, error_rate, defaults)
 from fastai.callback.channelslast import ChannelsLast
-from .core import (cache_dir, set_seed, device_name, InputError, OfflineError, mode_config, flag_quick, num_threads,
-                            DEFAULT_THREADS, content_key, write_json, atomic_path, EpochTimer, recorder_table, mixed_precision, has_amx)
+from fastcore.meta import delegates
+from .core import (cache_dir, is_done, atomic_folder, SEED, set_seed, seeded_rng, device_name, InputError, OfflineError, mode_config, flag_quick, num_threads,
+                            DEFAULT_THREADS, content_key, write_json, atomic_path)
+from .callbacks import EpochTimer, EpochPrinter, recorder_table, mixed_precision, use_amp
 from .tiles import railway_path
-from .models import ARCHS, make_learner, pick_arch, get_arch, weights_available
+from .models import ARCHS, make_learner, pick_arch, get_arch, usable_arch, weights_available
 
 # %% auto #0
-__all__ = ['RAILWAY_MODES', 'RUNS', 'shrink_image', 'resized_tiles', 'load_tiles', 'MemoryTiles', 'TileCrop', 'railway_dls',
-           'EpochPrinter', 'use_amp', 'train_run', 'compare_pretrained_scratch', 'plot_comparison', 'plot_wrong',
+__all__ = ['RAILWAY_MODES', 'RUNS', 'MIN_PER_CLASS', 'MIN_VALID', 'shrink_image', 'resized_tiles', 'load_tiles', 'MemoryTiles',
+           'TileCrop', 'railway_dls', 'train_run', 'compare_pretrained_scratch', 'plot_comparison', 'plot_wrong',
            'confusion_matrices', 'plot_confusions', 'data_efficiency', 'error_interval', 'noise_margin',
-           'majority_error', 'plot_data_efficiency', 'transfer_benefits', 'railway']
+           'majority_error', 'plot_data_efficiency', 'transfer_benefits', 'check_tiles', 'railway']
 
 # %% ../nbs/06_compare.ipynb #0efb1d4c
 RAILWAY_MODES = dict(
@@ -58,16 +60,9 @@ def resized_tiles(path, # a folder with one sub-folder of images per class
     files = _sorted_images(path)
     if not files: raise InputError(f"{path} holds no images: give a folder with one sub-folder of images per class.")
     dest = cache_dir('generated')/f"{path.name}_{size}px_{content_key(str(path.resolve()), size, 'short-side', files=files)}"
-    if (dest/'.done').exists(): return dest
-    tmp = dest.with_name(f"{dest.name}.{os.getpid()}.tmp"); shutil.rmtree(tmp, ignore_errors=True)  # ours alone, even if another process works on `dest`
-    try:
+    if is_done(dest): return dest
+    with atomic_folder(dest) as tmp:
         for f in files: shrink_image(f, (tmp/f.relative_to(path)).with_suffix('.png'), size)
-        (tmp/'.done').touch()
-        shutil.rmtree(dest, ignore_errors=True)
-        try: tmp.rename(dest)
-        except OSError:  # another process has just put the same copies there
-            if not (dest/'.done').exists(): raise
-    finally: shutil.rmtree(tmp, ignore_errors=True)
     return dest
 
 # %% ../nbs/06_compare.ipynb #d3cc6437
@@ -105,7 +100,7 @@ def railway_dls(path, # a folder with one sub-folder of images per class (best: 
                 size:int=128, # image side fed to the network
                 bs:int=64, # batch size (less if there are fewer training tiles)
                 valid_pct:float=0.2, # share of the tiles kept for validation
-                seed:int=42, # seed of the split
+                seed:int=SEED, # seed of the split
                 train_frac:float=1.0, # share of the training tiles to use (the validation tiles never change)
                 in_memory:bool=True, # decode every tile once (`load_tiles`); False: PIL and `Resize` per item each epoch
                 num_workers:int=0 # DataLoader worker processes; 0 is fastest on 2 cores
@@ -121,47 +116,30 @@ def railway_dls(path, # a folder with one sub-folder of images per class (best: 
                        splitter=_keep_frac(RandomSplitter(valid_pct, seed=seed), train_frac),
                        item_tfms=crop, batch_tfms=Normalize.from_stats(*imagenet_stats))
     dls = dblock.dataloaders(path, bs=bs, num_workers=num_workers)
+    if not len(dls.valid_ds): raise InputError(f"{path}: {len(files)} images leave no validation tile at valid_pct={valid_pct}; give more images.")
     if len(dls.train_ds) < bs: dls = dblock.dataloaders(path, bs=len(dls.train_ds), num_workers=num_workers)  # one batch, not none
     return dls
 
 # %% ../nbs/06_compare.ipynb #ab1b6bec
-class EpochPrinter(Callback):
-    "Print a line per training epoch: `label`, the Recorder's losses and metrics, and the `EpochTimer`'s seconds"
-    order = EpochTimer.order + 1
-    def __init__(self, label:str): self.label, self.fitting = label, False
-    def before_train(self): self.fitting = True  # only in `fit`: `get_preds` and `validate` send after_epoch too
-    def after_epoch(self):
-        if not self.fitting: return
-        self.fitting = False
-        vals = '  '.join(f"{k} {v:.4f}" for k, v in zip(self.recorder.metric_names[1:-1], self.recorder.values[-1]))
-        print(f"{self.label:10s} epoch {self.epoch+1}/{self.n_epoch}  {vals}  ({self.epoch_timer.seconds[-1]:.1f}s)", flush=True)
-
-def use_amp(pretrained:bool, # the frozen pretrained run (else: every weight trains)
-            cuda:bool|None=None # on a GPU; None: `torch.cuda.is_available()`
-           ) -> bool:
-    "Mixed precision by rule: always on a GPU; on a CPU only with AMX and a frozen pretrained body"
-    cuda = torch.cuda.is_available() if cuda is None else cuda
-    return cuda or (pretrained and has_amx())
-
 def train_run(dls:DataLoaders, # from `railway_dls`
               arch:str='efficientnet_lite0', # a key of `course_tl.models.ARCHS`
               pretrained:bool=True, # ImageNet weights, body frozen; or random weights
               epochs:int=5, # epochs of `fit_one_cycle`
               lr:float|None=None, # its maximum learning rate; None: fastai's default (1e-3)
-              seed:int=42, # seeds the head, the random body and the order of batches
+              seed:int=SEED, # seeds the head, the random body and the order of batches
               label:str|None=None, # print a line per epoch under this name
               channels_last:bool=True, # channels-last activations (faster convolutions on CPU)
               cbs:list|None=None, # more fastai callbacks
               threads:int|None=None, # torch threads for the run; None: `DEFAULT_THREADS`
-              amp:bool|None=None # mixed precision (GPU: `to_fp16`, CPU: `CPUBFloat16`); None: `use_amp(pretrained)`
+              amp:bool|None=None # mixed precision (GPU: `to_fp16`, CPU: `CPUBFloat16`); None: `callbacks.use_amp` (fp32 for a scratch run on a CPU)
              ):
     "One run of the source notebook's recipe, reproducibly: `set_seed`, `vision_learner`, `fit_one_cycle(epochs, lr)`; returns the Learner"
     with num_threads(threads) as n:
         set_seed(seed)
-        for dl in dls.loaders: dl.rng = random.Random(seed)  # the DataLoaders' own shuffling, too
+        for dl in dls.loaders: dl.rng = seeded_rng(seed)  # the DataLoaders' own shuffling, too
         cbs = [EpochTimer()] + ([EpochPrinter(label)] if label else []) + ([ChannelsLast()] if channels_last else []) + list(cbs or [])
         learn = make_learner(dls, arch, pretrained=pretrained, metrics=error_rate, cbs=cbs)
-        mixed_precision(learn, use_amp(pretrained) if amp is None else amp)
+        mixed_precision(learn, use_amp(scratch=not pretrained) if amp is None else amp)
         with learn.no_bar(), learn.no_logging(): learn.fit_one_cycle(epochs, lr or defaults.lr)
     learn.threads = n
     return learn
@@ -173,7 +151,7 @@ def compare_pretrained_scratch(data, # a folder of class sub-folders, or DataLoa
                                arch:str='efficientnet_lite0', # a key of `course_tl.models.ARCHS`
                                epochs:int=5, # epochs of each run
                                lr:float|None=None, # maximum learning rate; None: fastai's default (1e-3)
-                               seed:int=42, # seed of the split and of both runs
+                               seed:int=SEED, # seed of the split and of both runs
                                size:int=128, # image side fed to the network
                                bs:int=64, # batch size
                                valid_pct:float=0.2, # share of the tiles kept for validation
@@ -274,10 +252,11 @@ def plot_confusions(cms:dict # {run: DataFrame} from `confusion_matrices`
     return fig
 
 # %% ../nbs/06_compare.ipynb #b42f1e42
+@delegates(compare_pretrained_scratch, but=['train_frac', 'learners'])
 def data_efficiency(data, # a folder of class sub-folders
                     fracs=(0.25, 0.5, 1.0), # shares of the training tiles
                     done:pd.DataFrame|None=None, # a `compare_pretrained_scratch` result to reuse for its `train_frac`
-                    **kwargs # passed to `compare_pretrained_scratch` (arch, epochs, lr, seed, size, bs, valid_pct, threads)
+                    **kwargs
                    ) -> pd.DataFrame:
     "Final error of both runs when trained on each share of the training tiles: run, frac, n_train, n_valid, epochs, error_rate, valid_loss, seconds"
     rows, reuse = [], (done.attrs.get('train_frac') if done is not None else None)
@@ -385,6 +364,26 @@ def transfer_benefits(df:pd.DataFrame, # from `compare_pretrained_scratch`
                          "so this run does not show that pretrained weights need fewer tiles.")
     return out
 
+# %% ../nbs/06_compare.ipynb #9eb1c971
+MIN_PER_CLASS, MIN_VALID = 10, 20   # images of each class; validation tiles (one mistake is then at most 5 points)
+
+def check_tiles(path, # a folder with one sub-folder of images per class
+                valid_pct:float=0.2, # share of the tiles kept for validation
+                min_per_class:int|None=None, # images each class needs; None: `MIN_PER_CLASS`
+                min_valid:int|None=None # validation tiles the comparison needs; None: `MIN_VALID`
+               ) -> dict:
+    "Images per class of `path`, or an `InputError` saying what is missing before anything trains"
+    min_per_class, min_valid, counts = min_per_class or MIN_PER_CLASS, min_valid or MIN_VALID, {}
+    for f in _sorted_images(path): counts[f.parent.name] = counts.get(f.parent.name, 0) + 1
+    if len(counts) < 2: raise InputError(f"{path}: need images in at least two class folders, found {sorted(counts) or 'none'}.")
+    few = {k: v for k, v in counts.items() if v < min_per_class}
+    if few: raise InputError(f"{path}: each class needs at least {min_per_class} images; " + ', '.join(f"{k} has {v}" for k, v in few.items()) + '.')
+    n_valid = round(sum(counts.values()) * valid_pct)
+    if n_valid < min_valid:
+        raise InputError(f"{path}: {sum(counts.values())} images give {n_valid} validation tiles at {valid_pct:.0%}, too few to compare two runs "
+                         f"(one mistake would be {1/max(n_valid, 1):.0%} of error); give at least {math.ceil(min_valid/valid_pct)} images.")
+    return counts
+
 # %% ../nbs/06_compare.ipynb #2f9a3349
 def railway(data:str=None, # a zip or folder with 01_rail/ and 02_no_rail/; default: generated OS-style tiles
             arch:Annotated[str, dict(choices=list(ARCHS))]=None, # the network; default: resnet18 if its ImageNet weights are available, else efficientnet_lite0
@@ -392,7 +391,7 @@ def railway(data:str=None, # a zip or folder with 01_rail/ and 02_no_rail/; defa
             lr:float=None, # maximum learning rate of fit_one_cycle; default: fastai's 1e-3
             size:int=None, # image side in pixels; default: the mode's (128)
             bs:int=None, # batch size; default: the mode's (64)
-            seed:int=42, # seed of the split and of both runs
+            seed:int=SEED, # seed of the split and of both runs
             threads:int=None, # torch threads; default: one per core
             quick:bool=False, # quick mode: 3 epochs (default: COURSE_TL_MODE, else quick on a CPU, full on a GPU)
             full:bool=False, # full mode: the source notebook's 511 train / 127 valid tiles, 5 epochs
@@ -401,12 +400,10 @@ def railway(data:str=None, # a zip or folder with 01_rail/ and 02_no_rail/; defa
            ):
     "Pretrained vs scratch on railway map tiles: the same network from ImageNet and from random weights, compared per epoch"
     cfg = mode_config(RAILWAY_MODES, flag_quick(quick, full))
-    if lr is not None and lr <= 0: raise InputError(f"--lr must be positive, not {lr}")
-    arch = arch or pick_arch('resnet18'); get_arch(arch)
-    if not weights_available(arch):
-        raise OfflineError(f"the ImageNet weights of {arch} are not cached and there is no network: use --arch efficientnet_lite0.")
+    arch = usable_arch(arch, 'resnet18')   # checked before any tile is read or drawn
     epochs, size, bs = epochs or cfg.epochs, size or cfg.size, bs or cfg.bs
     path = railway_path(data)
+    check_tiles(path)   # enough of each class, and enough validation tiles, before anything trains
     with num_threads(threads) as n:
         print(f"railway: {path} | {arch} | {cfg.mode} | {epochs} epochs | {size} px | bs {bs} | {device_name()}, {n} threads", flush=True)
         df = compare_pretrained_scratch(path, arch, epochs, lr, seed, size, bs, train_frac=cfg.train_frac, verbose=True, threads=n)

@@ -6,16 +6,16 @@ Docs: https://course-tl.github.io/course_tl/core.html.md"""
 
 # %% ../nbs/00_core.ipynb #8378433d
 from __future__ import annotations
-import os, socket, threading, hashlib, json, time
+import os, shutil, socket, threading, hashlib, json, time
 from contextlib import contextmanager
 from pathlib import Path
 import torch
 
 # %% auto #0
-__all__ = ['MODES', 'DEFAULT_THREADS', 'repo_root', 'cache_dir', 'shipped_dir', 'data_roots', 'embedded', 'shipped_result',
-           'InputError', 'mode_name', 'is_quick', 'mode_config', 'flag_quick', 'device_name', 'mode_banner', 'set_seed',
-           'num_threads', 'content_key', 'atomic_path', 'write_json', 'EpochTimer', 'recorder_table', 'CPUBFloat16',
-           'has_amx', 'mixed_precision', 'full_precision', 'OfflineError', 'is_online', 'fastai_data_path', 'download']
+__all__ = ['MODES', 'SEED', 'DEFAULT_THREADS', 'DONE', 'repo_root', 'cache_dir', 'shipped_dir', 'data_roots', 'embedded',
+           'shipped_result', 'InputError', 'check_counts', 'mode_name', 'is_quick', 'mode_config', 'flag_quick',
+           'device_name', 'mode_banner', 'set_seed', 'seeded_rng', 'num_threads', 'content_key', 'atomic_path',
+           'write_json', 'is_done', 'atomic_folder', 'OfflineError', 'is_online', 'fastai_data_path', 'download']
 
 # %% ../nbs/00_core.ipynb #3cd14a6f
 def repo_root() -> Path|None:
@@ -62,6 +62,12 @@ def shipped_result(name:str, # a file of `data_cache/results/`, e.g. 'imdb_curve
 # %% ../nbs/00_core.ipynb #3a98ee83
 class InputError(ValueError):
     "The user's input or settings can't be used; the message says why and what to do instead"
+
+def check_counts(**counts # name=value pairs of counts; None (not given) passes
+                ):
+    "Raise an `InputError` for any count below 1, named as its command-line option (`--max-len`)"
+    for k, v in counts.items():
+        if v is not None and v < 1: raise InputError(f"--{k.replace('_', '-')} must be at least 1, not {v}")
 
 # %% ../nbs/00_core.ipynb #3471b0a9
 MODES = ('quick', 'full', 'original')
@@ -126,10 +132,24 @@ def mode_banner(quick:bool|str|None=None, # as for `mode_name`
             "Change it with MODE = 'quick', 'full' or 'original' above.")
 
 # %% ../nbs/00_core.ipynb #caca51b4
-def set_seed(seed:int=42):
+SEED = 42   # the course's default seed
+
+def set_seed(seed:int=SEED # seeds Python, NumPy and PyTorch
+            ):
     "Seed Python, NumPy and PyTorch for reproducible runs"
     from fastai.torch_core import set_seed as _fa_set_seed
     _fa_set_seed(seed, reproducible=True)
+
+def seeded_rng(seed:int=SEED, # the generator's seed
+        kind:str='python' # 'python' (`random.Random`), 'numpy' (`np.random.default_rng`) or 'torch' (`torch.Generator`)
+       ):
+    "A generator of its own for one random draw, seeded with `seed`, untouched by (and not touching) the global random state"
+    if kind == 'python':
+        import random; return random.Random(seed)
+    if kind == 'numpy':
+        import numpy as np; return np.random.default_rng(seed)
+    if kind == 'torch': return torch.Generator().manual_seed(seed)
+    raise InputError(f"kind must be 'python', 'numpy' or 'torch', not {kind!r}")
 
 # %% ../nbs/00_core.ipynb #e5c4d8ad
 DEFAULT_THREADS = torch.get_num_threads()  # torch's default when the course was imported: one per physical core
@@ -139,7 +159,7 @@ def num_threads(n:int|None=None # torch threads in the block; None: `DEFAULT_THR
                ):
     "Run a block with `n` torch threads, then restore the caller's setting"
     n = n or DEFAULT_THREADS
-    if n < 1: raise InputError(f"the number of threads must be at least 1, not {n}")
+    check_counts(threads=n)
     old = torch.get_num_threads()
     torch.set_num_threads(n)
     try: yield n
@@ -176,58 +196,30 @@ def write_json(dest, # the file to write
     with atomic_path(dest) as tmp: Path(tmp).write_text(json.dumps(obj, indent=1, default=str))
     return Path(dest)
 
-# %% ../nbs/00_core.ipynb #5a11a1e3
-from fastai.learner import Callback, Recorder, Learner
-from fastai.torch_core import to_float
-import fastai.callback.fp16   # Learner.to_fp16 and to_fp32, used by mixed_precision and full_precision
+# %% ../nbs/00_core.ipynb #e4fa154f
+DONE = '.done'   # the completion marker of every cached folder
 
-class EpochTimer(Callback):
-    "Seconds of each training epoch (training + validation) of the last `fit`, in `seconds`"
-    order = Recorder.order + 1  # after the Recorder has stored the epoch's values
-    def before_fit(self): self.seconds, self.t0 = [], None
-    def before_train(self): self.t0 = time.perf_counter()  # only in `fit`: `get_preds` and `validate` send before/after_epoch too
-    def after_epoch(self):
-        if self.t0 is None: return
-        self.seconds.append(time.perf_counter() - self.t0); self.t0 = None
+def is_done(dest # a cached folder
+           ) -> bool:
+    "Is the cached folder `dest` complete (it holds the marker `DONE`, written by `atomic_folder`)?"
+    return (Path(dest)/DONE).is_file()
 
-def recorder_table(learn, # a `Learner` after `fit`
-                   **cols # constant columns put first, e.g. `run='pretrained'`
-                  ):
-    "One row per epoch of the last `fit`: `cols`, epoch (from 1), train_loss, valid_loss, the metrics and, with an `EpochTimer`, seconds"
-    import pandas as pd
-    names = [n for n in learn.recorder.metric_names[1:] if n != 'time']
-    secs = getattr(getattr(learn, 'epoch_timer', None), 'seconds', None)
-    rows = [dict(**cols, epoch=i+1, **dict(zip(names, map(float, v)))) for i, v in enumerate(learn.recorder.values)]
-    if secs: rows = [dict(r, seconds=s) for r, s in zip(rows, secs)]
-    return pd.DataFrame(rows)
-
-# %% ../nbs/00_core.ipynb #4d286c81
-class CPUBFloat16(Callback):
-    "bfloat16 autocast on the CPU around each batch's forward pass and loss (fastai's `MixedPrecision` autocasts CUDA only)"
-    order = 10
-    def before_batch(self): self.autocast = torch.autocast('cpu', dtype=torch.bfloat16); self.autocast.__enter__()
-    def after_pred(self): self.learn.pred = to_float(self.pred)   # predictions leave in fp32, as with fastai's `MixedPrecision`
-    def after_loss(self): self.autocast.__exit__(None, None, None)
-
-def has_amx() -> bool:
-    "Does this CPU have AMX tile units (fast bfloat16 matrix multiplies)?"
-    return bool(getattr(torch.cpu, '_is_amx_tile_supported', lambda: False)())
-
-# %% ../nbs/00_core.ipynb #3895897e
-def mixed_precision(learn:Learner, # the learner to train in mixed precision
-                    amp:bool|None=None # None: by hardware, on a GPU or a CPU with AMX units
-                   ) -> Learner:
-    "fastai's `to_fp16` on a GPU, `CPUBFloat16` on a CPU (when `amp`), else fp32; `learn.amp` records which"
-    cuda = torch.cuda.is_available()
-    learn.amp = (cuda or has_amx()) if amp is None else bool(amp)
-    if learn.amp: learn.to_fp16() if cuda else learn.add_cb(CPUBFloat16())
-    return learn
-
-def full_precision(learn:Learner # a learner that `mixed_precision` may have changed
-                  ) -> Learner:
-    "Undo `mixed_precision` (fastai's `to_fp32`, and `CPUBFloat16` removed), e.g. before `export`, so the model loads on any machine"
-    learn.amp = False
-    return learn.to_fp32().remove_cb(CPUBFloat16)
+@contextmanager
+def atomic_folder(dest # the cached folder to (re)build
+                 ):
+    "Yield an empty temporary folder beside `dest` that, marked `DONE`, replaces `dest` when the block ends without error; removed on error"
+    dest = Path(dest).expanduser().absolute()
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = dest.with_name(f".{dest.name}.{os.getpid()}.tmp")   # ours alone, even if another process builds `dest` too
+    shutil.rmtree(tmp, ignore_errors=True); tmp.mkdir()
+    try:
+        yield tmp
+        (tmp/DONE).touch()
+        shutil.rmtree(dest, ignore_errors=True)
+        try: tmp.rename(dest)
+        except OSError:   # another process has just put the same folder there
+            if not is_done(dest): raise
+    finally: shutil.rmtree(tmp, ignore_errors=True)
 
 # %% ../nbs/00_core.ipynb #eba9d7af
 class OfflineError(RuntimeError):

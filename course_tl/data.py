@@ -9,8 +9,8 @@ from __future__ import annotations
 import os, zipfile, tarfile, shutil, json
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from fastai.data.transforms import image_extensions
-from .core import cache_dir, embedded, download, content_key, write_json, InputError, OfflineError
+from fastai.data.transforms import image_extensions, get_image_files
+from .core import cache_dir, embedded, download, content_key, write_json, is_done, atomic_folder, InputError, OfflineError
 
 # %% auto #0
 __all__ = ['imdb_path', 'dogs_cats_path', 'mnist_tiny_path', 'Report', 'safe_extract', 'class_root', 'copy_images',
@@ -115,7 +115,7 @@ def class_root(path:Path, # a folder that holds, somewhere inside, one sub-folde
     def ok(d):
         subs = {s.name for s in d.iterdir() if s.is_dir() and not _junk((s.name,))}
         return set(classes) <= subs if classes else len(subs) > 0 and all(
-            any(f.suffix.lower() in image_extensions for f in (d/s).iterdir()) for s in subs)
+            len(get_image_files(d/s, recurse=False)) for s in subs)
     cands = [path] + [d for pat in ('*', '*/*', '*/*/*') for d in sorted(path.glob(pat)) if d.is_dir()]
     for d in cands:
         if not _junk(d.relative_to(path).parts) and ok(d): return d
@@ -156,22 +156,20 @@ def prepare_images(source, # a zip archive or a folder with one sub-folder of im
     source = Path(source).expanduser()
     if not source.exists(): raise FileNotFoundError(f"{source} does not exist: give a zip archive or a folder with one sub-folder of images per class.")
     dest = cache_dir('generated')/f"{name}_{source.stem}_{content_key(str(source.resolve()), files=[source], n=10)}"
-    if (dest/'report.json').exists(): return dest/'images'
-    shutil.rmtree(dest, ignore_errors=True)
+    if is_done(dest): return dest/'images'
     report = Report()
     try:
-        if source.is_file():
-            safe_extract(source, dest/'extracted', report)
-            root = class_root(dest/'extracted', classes)
-        else: root = class_root(source, classes)
-        copy_images(root, dest/'images', classes, report)
-        counts = {d.name: len(list(d.iterdir())) for d in (dest/'images').iterdir()}
-        if len(counts) < 2 or not all(counts.values()):
-            raise InputError(f"{source}: need images in at least two classes, found {counts or 'none'}.")
-    except InputError as e:
-        shutil.rmtree(dest, ignore_errors=True)  # our copy only: the user's files are never touched
-        raise InputError(f"{e} {report}" if report.skipped else str(e)) from None
-    shutil.rmtree(dest/'extracted', ignore_errors=True)
-    write_json(dest/'report.json', dict(source=str(source), counts=counts, skipped=report.skipped))
+        with atomic_folder(dest) as tmp:   # our copy only, removed on error: the user's files are never touched
+            if source.is_file():
+                safe_extract(source, tmp/'extracted', report)
+                root = class_root(tmp/'extracted', classes)
+            else: root = class_root(source, classes)
+            copy_images(root, tmp/'images', classes, report)
+            counts = {d.name: len(list(d.iterdir())) for d in (tmp/'images').iterdir()}
+            if len(counts) < 2 or not all(counts.values()):
+                raise InputError(f"{source}: need images in at least two classes, found {counts or 'none'}.")
+            shutil.rmtree(tmp/'extracted', ignore_errors=True)
+            write_json(tmp/'report.json', dict(source=str(source), counts=counts, skipped=report.skipped))   # what was kept and skipped
+    except InputError as e: raise InputError(f"{e} {report}" if report.skipped else str(e)) from None
     if verbose: print(f"Prepared {source} -> {dest/'images'}: {counts}\n{report}")
     return dest/'images'

@@ -10,7 +10,7 @@ import shutil, warnings
 import torch, matplotlib.pyplot as plt
 from matplotlib.patches import FancyBboxPatch
 from matplotlib.ticker import NullFormatter
-from .core import set_seed
+from .core import SEED, set_seed
 
 # %% auto #0
 __all__ = ['line_points', 'plot_fit', 'plot_loss_surface', 'body_head_diagram', 'smooth_losses', 'plot_smoothed_loss',
@@ -21,7 +21,7 @@ def line_points(n:int=40, # how many points
                 m:float=3.0, # the true slope
                 c:float=-1.0, # the true intercept
                 noise:float=0.5, # standard deviation of the noise added to y
-                seed:int=42, # random seed
+                seed:int=SEED, # random seed
                ) -> tuple:
     "`n` points `(x, y)` scattered around the line `y = m*x + c`, as two tensors of shape `(n,)`"
     set_seed(seed)

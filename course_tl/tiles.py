@@ -10,8 +10,8 @@ import json, functools, os, re, shutil
 from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont, ImageChops
-from fastai.data.transforms import image_extensions
-from .core import cache_dir, InputError
+from fastai.data.transforms import get_image_files
+from .core import cache_dir, write_json, SEED, seeded_rng, InputError
 from .data import prepare_images
 
 RAIL_CLASSES = ('01_rail', '02_no_rail')  # the lesson's two classes, as the folders of the source notebook, *Transfer learning*, are named
@@ -141,7 +141,7 @@ class Sheet:
     def __init__(self, size:int, # side of the finished tile in pixels
                  seed:int # seed of the tile's random generator
                 ):
-        self.rng = np.random.default_rng(seed)
+        self.rng = seeded_rng(seed, 'numpy')
         self.size, self.C = size, size*SS
         self.u = self.C/512*self.rng.uniform(.8, 1.5)      # one map unit in canvas pixels
         self.fill = Image.new('L', (self.C, self.C), 0)     # building fills: 255 hatched, 128 cross-hatched
@@ -589,7 +589,7 @@ def _check_ours(dest:Path, old:dict|None):
 def make_railway_tiles(dest:Path|str, # folder to write `01_rail/` and `02_no_rail/` into
                        n:int=638, # number of tiles (half with railways)
                        size:int=512, # side of a tile in pixels
-                       seed:int=42, # tile i uses seed + i
+                       seed:int=SEED, # tile i uses seed + i
                        quality:int=90, # JPEG quality
                        n_workers:int|None=None # processes; None: 2 when there are many tiles and cores, 0: none
                       ) -> Path:
@@ -604,18 +604,18 @@ def make_railway_tiles(dest:Path|str, # folder to write `01_rail/` and `02_no_ra
     _check_ours(dest, old)
     for c in RAIL_CLASSES:
         shutil.rmtree(dest/c, ignore_errors=True); (dest/c).mkdir(parents=True)
-    (dest/'tiles.json').write_text(json.dumps(dict(want, complete=False)))   # ours, even if interrupted
+    write_json(dest/'tiles.json', dict(want, complete=False))   # ours, even if interrupted
     if n_workers is None: n_workers = min(2, os.cpu_count() or 1) if n >= 64 else 0
     from fastcore.parallel import parallel
     parallel(_write_tile, range(n), dest=dest, size=size, seed=seed, quality=quality, n_workers=n_workers, progress=False)
-    (dest/'tiles.json').write_text(json.dumps(want, indent=1))
+    write_json(dest/'tiles.json', want)   # the record of what is here; written last, it also says the folder is complete
     return dest
 
 # %% ../nbs/02_tiles.ipynb #9f840873
 def railway_path(source=None, # a zip or folder with 01_rail/ and 02_no_rail/; None: generated tiles
                  n:int=638, # number of generated tiles
                  size:int=512, # side of a generated tile in pixels
-                 seed:int=42 # seed of the generator
+                 seed:int=SEED # seed of the generator
                 ) -> Path:
     "Folder with `01_rail/` and `02_no_rail/` map tiles: a user's own (prepared safely) or generated ones"
     if source is not None: return prepare_images(source, RAIL_CLASSES, name='railway')
@@ -623,11 +623,11 @@ def railway_path(source=None, # a zip or folder with 01_rail/ and 02_no_rail/; N
 
 # %% ../nbs/02_tiles.ipynb #09033a11
 def _image_files(path_or_files) -> list:
-    "Image files under a folder, or the given files"
+    "Image files under a folder (fastai's `get_image_files`, sorted), or the given files"
     if isinstance(path_or_files, (str, Path)):
         p = Path(path_or_files)
         if not p.is_dir(): raise FileNotFoundError(f"{p} is not a folder of tiles.")
-        return sorted(f for f in p.rglob('*') if f.suffix.lower() in image_extensions)
+        return sorted(get_image_files(p))
     return [Path(f) for f in path_or_files]
 
 def contact_sheet(path_or_files, # a folder with one sub-folder per class, or a list of image files
@@ -640,7 +640,7 @@ def contact_sheet(path_or_files, # a folder with one sub-folder per class, or a 
     import matplotlib.pyplot as plt
     files = _image_files(path_or_files)
     if not files: raise InputError(f"No images found in {path_or_files}.")
-    rng, groups = np.random.default_rng(seed), {}
+    rng, groups = seeded_rng(seed, 'numpy'), {}
     for f in files: groups.setdefault(f.parent.name, []).append(f)
     pools = [list(rng.permutation(np.array(g, dtype=object))) for _, g in sorted(groups.items())]
     pick = []

@@ -16,10 +16,10 @@ from matplotlib.patches import Rectangle
 from fastai.learner import Learner
 from fastai.callback.hook import Hook, Hooks, hook_output
 from fastai.vision.all import imagenet_stats, Normalize
-from fastai.torch_core import default_device
+from fastai.torch_core import default_device, one_param
 from torch.utils.data import TensorDataset
-from .core import InputError, OfflineError, atomic_path
-from .models import ARCHS, get_arch, imagenet_model, imagenet_labels, weights_available
+from .core import InputError, OfflineError, atomic_path, check_counts
+from .models import ARCHS, get_arch, usable_arch, imagenet_model, imagenet_labels, weights_available
 
 # %% auto #0
 __all__ = ['VIZ_MODES', 'evaluating', 'default_layers', 'get_layers', 'load_image', 'first_conv', 'filter_grid', 'plot_filters',
@@ -51,10 +51,11 @@ def evaluating(model # an `nn.Module` or a fastai `Learner`
         for m, t in modes: m.training = t
 
 # %% ../nbs/08_viz.ipynb #3a9a2294
-def _device(net:nn.Module) -> torch.device:
-    "The device of `net`'s parameters (cpu if it has none)"
-    p = next(net.parameters(), None)
-    return p.device if p is not None else torch.device('cpu')
+def _device(net:nn.Module # any PyTorch module
+           ) -> torch.device:
+    "fastai's `one_param(net).device`; cpu for a network without parameters (where `one_param` gives None), e.g. a pooling-only probe"
+    p = one_param(net)
+    return torch.device('cpu') if p is None else p.device
 
 def _parents(name:str) -> list:
     "Names of the modules that contain module `name`: 'a.b.c' -> ['a', 'a.b']"
@@ -439,11 +440,7 @@ def activations(image:str=None, # the image to look at (required)
                ):
     "What layers learn: first-layer filters, activation maps and Grad-CAM of an ImageNet network, on one sheet"
     if image is None: raise InputError("give the image to look at: --image IMG")
-    if channels < 1: raise InputError(f"--channels must be at least 1, not {channels}")
-    get_arch(arch)
-    if not scratch and not weights_available(arch):
-        raise OfflineError(f"The ImageNet weights of {arch} are not on this machine and there is no network: "
-                           f"use --arch efficientnet_lite0 (its weights ship with pip), or --scratch.")
+    check_counts(channels=channels); usable_arch(arch, pretrained=not scratch, instead='or --scratch')   # checked before the image is read
     if isinstance(layers, str): layers = [l for l in layers.split(',') if l]
     img = load_image(image)
     model = imagenet_model(arch, pretrained=not scratch)

@@ -59,8 +59,21 @@ def test_offline_arch_fails_fast(offline, tmp_path, capsys):
     assert rc == 1 and '--arch efficientnet_lite0' in _error_line(capsys)
 
 
-def test_writes_json_and_plot_deterministically(tiny, tmp_path, capsys):
-    "Two runs of the command on the tiny set: JSON (into a new folder) and plot written, the same metrics both times"
+def test_too_few_tiles_refused_before_training(tiny, tmp_path, capsys):
+    "24 tiles (5 for validation) or 4 per class: one line saying what is missing, before anything trains"
+    rc = main(['railway', '--data', tiny, *TINY, '--json', tmp_path/'r.json'])
+    assert rc == 1 and 'give at least 100 images' in _error_line(capsys)
+    for c in ('01_rail', '02_no_rail'):
+        (tmp_path/'few'/c).mkdir(parents=True)
+        for i in range(4): Image.new('RGB', (40, 40), 'white').save(tmp_path/'few'/c/f'{i}.png')
+    rc = main(['railway', '--data', tmp_path/'few', *TINY, '--json', tmp_path/'r.json'])
+    assert rc == 1 and 'at least 10 images' in _error_line(capsys) and not (tmp_path/'r.json').exists()
+
+
+def test_writes_json_and_plot_deterministically(tiny, tmp_path, capsys, monkeypatch):
+    "Two runs of the command on the tiny set (its size checks lowered): JSON (into a new folder) and plot written, the same metrics both times"
+    import course_tl.compare as cc
+    monkeypatch.setattr(cc, 'MIN_PER_CLASS', 1); monkeypatch.setattr(cc, 'MIN_VALID', 1)
     res = []
     for k in range(2):
         out = tmp_path/f'new{k}'/'sub'

@@ -5,19 +5,18 @@
 """
 import sys
 from pathlib import Path
-import nbformat
+from fastcore.nbio import read_nb
 
 root = Path(__file__).resolve().parent.parent
 
 def render(nb_path=root/'nbs'/'index.ipynb') -> str:
-    "README text: markdown cells as they are, visible code cells as python blocks"
+    "README text: markdown cells as they are, visible code cells (nbdev's directives read and removed by nbdev's own `NbCell`) as python blocks"
     parts = []
-    for c in nbformat.read(nb_path, as_version=4).cells:
-        src = c.source.strip()
-        if c.cell_type == 'markdown': parts.append(src)
-        elif c.cell_type == 'code' and not src.startswith('#| hide'):
-            code = '\n'.join(l for l in src.splitlines() if not l.startswith('#|'))
-            if code.strip(): parts.append(f"```python\n{code}\n```")
+    for c in read_nb(nb_path).cells:
+        if c.cell_type == 'markdown': parts.append(c.source.strip())
+        elif c.cell_type == 'code' and not c.has_directive('hide'):
+            c.remove_directives(); code = c.source.strip()
+            if code: parts.append(f"```python\n{code}\n```")
     return '\n\n'.join(parts) + '\n'
 
 if __name__ == '__main__':
