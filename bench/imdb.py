@@ -36,7 +36,7 @@ POSITIVE, NEGATIVE = "That movie was wicked cool!", "A dull, predictable mess: t
 def labelled_reviews(folder:str, tgz:Path=SHARED/'imdb.tgz'):
     "IMDB's labelled reviews of `folder` ('train' or 'test') read from the archive, sorted by file, none whose text is also in the sample"
     import pandas as pd
-    from course_tl.text import read_reviews
+    from course_tl.data import read_reviews
     if not tgz.is_file(): sys.exit(f"bench/imdb.py: {tgz} is not here (the development copy of the full IMDB); it is needed for the {folder} reviews")
     sample = {t.strip() for t in read_reviews(verbose=False).text}
     rows = []
@@ -67,7 +67,7 @@ def score(learn, test):
 def one_call(df, q, pretrained, epochs):
     "fastai's one-call classifier: text_classifier_learner + fine_tune, its encoder from the laptop LM or random"
     from fastai.text.all import text_classifier_learner, AWD_LSTM, accuracy
-    from course_tl.text import imdb_dls, awd_lstm_kwargs, laptop_lm
+    from course_tl.ulmfit import imdb_dls, awd_lstm_kwargs, laptop_lm
     from course_tl.callbacks import mixed_precision
     dls = imdb_dls(df, bs=q.one_call_bs, seq_len=q.seq_len, max_vocab=q.max_vocab, workers=q.workers)
     kw = awd_lstm_kwargs('laptop', lm=False)   # the laptop LM's sizes either way: scratch is the same network from random weights
@@ -127,7 +127,7 @@ def run_curve(a, q, test, cmd, n_threads):
     "The data-efficiency curve: each route on nested subsets of IMDB's training reviews, all scored on `test`"
     import numpy as np, pandas as pd, torch
     from course_tl.core import set_seed, write_json, device_name
-    from course_tl.text import read_reviews, ulmfit, minilm_features, train_head, laptop_lm, curve_table, plot_curve, CURVE_ROUTES as ROUTES, CURVE_ANCHORS
+    from course_tl.data import read_reviews; from course_tl.ulmfit import ulmfit, laptop_lm; from course_tl.minilm import minilm_features, train_head; from course_tl.imdb import curve_table, plot_curve, CURVE_ROUTES as ROUTES, CURVE_ANCHORS
     out = Path(a.curve_json)
     done = {} if a.fresh or not out.exists() else {(c['route'], c['n']): c for c in json.loads(out.read_text())['cells']}
     pool, valid = train_pool(), read_reviews(verbose=False).query('is_valid')
@@ -203,7 +203,7 @@ def main(n_test:int=5000, # reviews of the scoring set
     import pandas as pd
     from fastai.basics import defaults
     from course_tl.core import num_threads, set_seed, device_name, mode_config, write_json
-    from course_tl.text import IMDB_MODES, read_reviews, ulmfit, minilm_route, predict_reviews, laptop_lm
+    from course_tl.ulmfit import IMDB_MODES, ulmfit, laptop_lm; from course_tl.data import read_reviews; from course_tl.minilm import minilm_route; from course_tl.imdb import predict_reviews
     q = mode_config(IMDB_MODES, quick=True)
     cmd = shlex.join(['python', os.path.relpath(__file__), *sys.argv[1:]])
     if lm_configs:

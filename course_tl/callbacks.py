@@ -13,12 +13,14 @@ from fastai.learner import Callback, Recorder, Learner, CancelTrainException, Ca
 from fastai.torch_core import to_float
 from fastai.callback.progress import ProgressCallback   # fastai's default bars (and `learn.no_bar`)
 import fastai.callback.fp16   # Learner.to_fp16 and to_fp32, used by mixed_precision and full_precision
+import fastai.callback.schedule   # Learner.fit_one_cycle, used by fit_stage
 from fastprogress.fastprogress import ProgressBar, MasterBar, ConsoleMasterBar, IN_NOTEBOOK
 from .core import InputError
 
 # %% auto #0
-__all__ = ['EpochTimer', 'epoch_values', 'recorder_table', 'EpochPrinter', 'CPUBFloat16', 'has_amx', 'use_amp', 'mixed_precision',
-           'full_precision', 'LogBar', 'LogMasterBar', 'plain_progress', 'max_batches', 'rehearsal', 'MaxBatches']
+__all__ = ['EpochTimer', 'epoch_values', 'recorder_table', 'EpochPrinter', 'fit_stage', 'CPUBFloat16', 'has_amx', 'use_amp',
+           'mixed_precision', 'full_precision', 'LogBar', 'LogMasterBar', 'plain_progress', 'max_batches', 'rehearsal',
+           'MaxBatches']
 
 # %% ../nbs/00b_callbacks.ipynb #5c1811af
 class EpochTimer(Callback):
@@ -62,6 +64,20 @@ class EpochPrinter(Callback):
         secs = v.pop('seconds', None)
         vals = '  '.join(f"{k} {x:.4f}" for k, x in v.items())
         print(f"{self.label:10s} epoch {self.epoch+1}/{self.n_epoch}  {vals}" + (f"  ({secs:.1f}s)" if secs is not None else ''), flush=True)
+
+# %% ../nbs/00b_callbacks.ipynb #2d010932
+def fit_stage(learn:Learner, # the learner to train
+              stage:str, # name of the stage in the results table
+              n_epoch:int, # epochs of `fit_one_cycle`
+              lr, # learning rate, or a `slice` for discriminative rates
+              **kwargs # passed to `fit_one_cycle`
+             ) -> dict:
+    "`learn.fit_one_cycle(n_epoch, lr)`, then its results row: stage, accuracy and loss (validation, last epoch) and seconds"
+    with learn.added_cbs(EpochTimer()):
+        learn.fit_one_cycle(n_epoch, lr, **kwargs)
+        t = recorder_table(learn)
+    return dict(stage=stage, accuracy=round(float(t.accuracy.iloc[-1]), 4), loss=round(float(t.valid_loss.iloc[-1]), 4),
+                seconds=round(float(t.seconds.sum()), 1))
 
 # %% ../nbs/00b_callbacks.ipynb #7e6a4c6b
 class CPUBFloat16(Callback):

@@ -19,9 +19,9 @@ __all__ = ['COMMANDS', 'SHARED', 'POSITIVE', 'POSITIVE_REAL', 'OUTPUTS', 'EXPECT
 # %% ../nbs/30_cli.ipynb #281bf069
 COMMANDS = {
     'info':        ('course_tl.cli:info',           'versions, device, mode, cache and offline weights'),
-    'railway':     ('course_tl.compare:railway',    'pretrained vs scratch on railway map tiles (the main job)'),
-    'imdb':        ('course_tl.text:imdb',          'IMDB sentiment: ULMFiT or MiniLM transfer'),
-    'pretrain-lm': ('course_tl.text:pretrain_lm',   "ULMFiT's stage 1 on a laptop: pretrain a small AWD-LSTM language model"),
+    'railway':     ('course_tl.railway:railway',    'pretrained vs scratch on railway map tiles (the main job)'),
+    'imdb':        ('course_tl.imdb:imdb',          'IMDB sentiment: ULMFiT or MiniLM transfer'),
+    'pretrain-lm': ('course_tl.lm_pretrain:pretrain_lm', "ULMFiT's stage 1 on a laptop: pretrain a small AWD-LSTM language model"),
     'dogs-cats':   ('course_tl.recipes:dogs_cats',  'transfer recipes on dogs vs cats'),
     'activations': ('course_tl.viz:activations',    'what layers learn: filters, activations, Grad-CAM sheet'),
     'slides':      ('course_tl.slides:slides',      'lesson notebooks to offline reveal.js decks'),

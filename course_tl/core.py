@@ -13,9 +13,10 @@ import torch
 
 # %% auto #0
 __all__ = ['MODES', 'SEED', 'DEFAULT_THREADS', 'DONE', 'repo_root', 'cache_dir', 'shipped_dir', 'data_roots', 'embedded',
-           'shipped_result', 'InputError', 'check_counts', 'mode_name', 'is_quick', 'mode_config', 'flag_quick',
-           'device_name', 'mode_banner', 'set_seed', 'seeded_rng', 'num_threads', 'content_key', 'atomic_path',
-           'write_json', 'is_done', 'atomic_folder', 'OfflineError', 'is_online', 'fastai_data_path', 'download']
+           'shipped_result', 'InputError', 'check_counts', 'command_line', 'mode_name', 'is_quick', 'mode_config',
+           'flag_quick', 'device_name', 'mode_banner', 'set_seed', 'seeded_rng', 'num_threads', 'content_key',
+           'atomic_path', 'write_json', 'is_done', 'atomic_folder', 'OfflineError', 'is_online', 'fastai_data_path',
+           'download']
 
 # %% ../nbs/00_core.ipynb #3cd14a6f
 def repo_root() -> Path|None:
@@ -68,6 +69,15 @@ def check_counts(**counts # name=value pairs of counts; None (not given) passes
     "Raise an `InputError` for any count below 1, named as its command-line option (`--max-len`)"
     for k, v in counts.items():
         if v is not None and v < 1: raise InputError(f"--{k.replace('_', '-')} must be at least 1, not {v}")
+
+# %% ../nbs/00_core.ipynb #4c5521c0
+def command_line(name:str, # a `course-tl` command, e.g. 'imdb'
+                 **args # its options; those left at None or False are not written
+                ) -> str:
+    "The `course-tl name` command line that gives `args`, e.g. for a model card or a results file to say how it was made"
+    import shlex
+    opts = [f"--{k.replace('_', '-')}" + ('' if v is True else f" {shlex.quote(str(v))}") for k, v in args.items() if v not in (None, False)]
+    return ' '.join([f'course-tl {name}', *opts])
 
 # %% ../nbs/00_core.ipynb #3471b0a9
 MODES = ('quick', 'full', 'original')

@@ -1,4 +1,4 @@
-"`course-tl railway`: --help from the docments in a fresh process, bad input and offline refusals, files written, and determinism."
+"`course-tl railway` through `cli.main`: --help from the docments, bad input and offline refusals, files written, and determinism."
 import json
 import pytest
 from PIL import Image
@@ -16,13 +16,11 @@ def tiny():
     return make_railway_tiles(cache_dir('generated')/'railway_tiny_n24_s64', n=24, size=64)
 
 
-def test_help_from_docments(cli):
-    r = cli('railway', '--help')
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.startswith('usage: course-tl railway')
+def test_help_from_docments(help_text):
+    out = help_text('railway')
     for opt in ('--data', '--arch', '--epochs', '--lr', '--size', '--bs', '--threads', '--quick', '--full', '--json', '--plot'):
-        assert opt in r.stdout, opt
-    for doc in ('results file', 'comparison plot', 'epochs per run', 'efficientnet_lite0'): assert doc in r.stdout, doc
+        assert opt in out, opt
+    for doc in ('results file', 'comparison plot', 'epochs per run', 'efficientnet_lite0'): assert doc in out, doc
 
 
 def _one_class(tmp_path):
@@ -31,48 +29,36 @@ def _one_class(tmp_path):
     return tmp_path/'one'
 
 
-def _error_line(capsys):
-    err = capsys.readouterr().err
-    lines = err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith('course-tl railway: error:'), err
-    assert 'Traceback' not in err
-    return lines[0]
-
-
 @pytest.mark.parametrize('bad', ['missing', 'empty', 'one_class', 'epochs'])
-def test_bad_input(bad, tmp_path, capsys):
+def test_bad_input(bad, tmp_path, refused):
     "Bad input: exit code 1, one line on stderr, no traceback, no JSON (in-process through the `course-tl` dispatcher)"
     args = {'missing': lambda: ['--data', tmp_path/'nope'], 'empty': lambda: ['--data', tmp_path],
             'one_class': lambda: ['--data', _one_class(tmp_path)], 'epochs': lambda: ['--epochs', 0]}[bad]()
-    rc = main(['railway', *args, '--arch', 'efficientnet_lite0', '--json', tmp_path/'out'/'r.json', '--plot', tmp_path/'out'/'r.png'])
-    assert rc == 1
-    line = _error_line(capsys)
-    assert {'missing': 'does not exist', 'empty': '01_rail', 'one_class': '02_no_rail', 'epochs': '--epochs'}[bad] in line, line
+    refused('railway', *args, '--arch', 'efficientnet_lite0', '--json', tmp_path/'out'/'r.json', '--plot', tmp_path/'out'/'r.png',
+            contains={'missing': 'does not exist', 'empty': '01_rail', 'one_class': '02_no_rail', 'epochs': '--epochs'}[bad])
     assert not (tmp_path/'out'/'r.json').exists()
 
 
-def test_offline_arch_fails_fast(offline, tmp_path, capsys):
+def test_offline_arch_fails_fast(offline, tmp_path, refused):
     "resnet18's weights can't be had offline (unless cached): refused before any data is read, naming the arch that works"
     from course_tl.models import weights_available
     if weights_available('resnet18'): pytest.skip("resnet18's ImageNet weights are cached here")
-    rc = main(['railway', '--arch', 'resnet18', '--data', tmp_path/'nope', '--json', tmp_path/'r.json'])
-    assert rc == 1 and '--arch efficientnet_lite0' in _error_line(capsys)
+    refused('railway', '--arch', 'resnet18', '--data', tmp_path/'nope', '--json', tmp_path/'r.json', contains='--arch efficientnet_lite0')
 
 
-def test_too_few_tiles_refused_before_training(tiny, tmp_path, capsys):
+def test_too_few_tiles_refused_before_training(tiny, tmp_path, refused):
     "24 tiles (5 for validation) or 4 per class: one line saying what is missing, before anything trains"
-    rc = main(['railway', '--data', tiny, *TINY, '--json', tmp_path/'r.json'])
-    assert rc == 1 and 'give at least 100 images' in _error_line(capsys)
+    refused('railway', '--data', tiny, *TINY, '--json', tmp_path/'r.json', contains='give at least 100 images')
     for c in ('01_rail', '02_no_rail'):
         (tmp_path/'few'/c).mkdir(parents=True)
         for i in range(4): Image.new('RGB', (40, 40), 'white').save(tmp_path/'few'/c/f'{i}.png')
-    rc = main(['railway', '--data', tmp_path/'few', *TINY, '--json', tmp_path/'r.json'])
-    assert rc == 1 and 'at least 10 images' in _error_line(capsys) and not (tmp_path/'r.json').exists()
+    refused('railway', '--data', tmp_path/'few', *TINY, '--json', tmp_path/'r.json', contains='at least 10 images')
+    assert not (tmp_path/'r.json').exists()
 
 
 def test_writes_json_and_plot_deterministically(tiny, tmp_path, capsys, monkeypatch):
     "Two runs of the command on the tiny set (its size checks lowered): JSON (into a new folder) and plot written, the same metrics both times"
-    import course_tl.compare as cc
+    import course_tl.railway as cc
     monkeypatch.setattr(cc, 'MIN_PER_CLASS', 1); monkeypatch.setattr(cc, 'MIN_VALID', 1)
     res = []
     for k in range(2):

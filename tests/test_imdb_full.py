@@ -35,7 +35,7 @@ def test_language_model_dataloaders_read_unsup_too(full_imdb, offline):
 
 def test_full_mode_language_model_reads_a_seeded_subset(full_imdb, offline):
     "Full mode fine-tunes the language model on a seeded random `lm_texts` of train + test + unsup, through the library's `imdb_dls`"
-    from course_tl.text import imdb_dls, lm_texts
+    from course_tl.ulmfit import imdb_dls, lm_texts
     path = imdb_path(full=True)
     some = lm_texts(path, 50)
     assert len(some) == 50 and list(some) == list(lm_texts(path, 50)) and 'unsup' in {f.parent.name for f in some}
@@ -48,7 +48,7 @@ def test_full_mode_ulmfit_validates_on_a_seeded_subset(full_imdb, offline, tmp_p
     `lm_texts`, and the classifier trains on all of train/ and validates on a seeded `n_valid` of test/"""
     from fastai.text.all import awd_lstm_lm_config, awd_lstm_clas_config
     from course_tl.core import mode_config, set_seed
-    from course_tl.text import IMDB_MODES, ulmfit, clas_files
+    from course_tl.ulmfit import IMDB_MODES, ulmfit, clas_files
     path = imdb_path(full=True)
     full = mode_config(IMDB_MODES, False)
     assert full.n_valid == 5000 and full.full_data
@@ -60,4 +60,6 @@ def test_full_mode_ulmfit_validates_on_a_seeded_subset(full_imdb, offline, tmp_p
     assert (len(learn.dls.train_ds), len(learn.dls.valid_ds)) == (80, 30)
     valid = {f.name for f in learn.dls.valid_ds.items}
     assert valid == {f.name for f in clas_files(path, 30) if f.parent.parent.name == 'test'}   # the same seeded 30, every run
-    assert list(table.stage)[-1].startswith('classifier') and 0 <= table.accuracy.iloc[-1] <= 1
+    assert list(table.stage)[-1].startswith('classifier')
+    with learn.no_bar(): acc = learn.validate()[1]   # the table's accuracy is the classifier's, on those 30 reviews
+    assert table.accuracy.iloc[-1] == round(float(acc), 4) and abs(acc * 30 - round(acc * 30)) < 1e-6, (table, acc)

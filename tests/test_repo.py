@@ -32,7 +32,7 @@ def _library_notebooks():
     return [(nb, exp(nb)) for nb in sorted((ROOT/'nbs').glob('*.ipynb'))]
 
 def test_notebook_name_is_module_name():
-    "Library notebooks are named like their module (nbs/05_text.ipynb exports course_tl.text); lessons (1x) export nothing"
+    "Library notebooks are named like their module (nbs/05a_ulmfit.ipynb exports course_tl.ulmfit); lessons (1x) export nothing"
     for nb, m in _library_notebooks():
         if nb.stem == 'index': continue
         if nb.stem.startswith('1'): assert m is None, f'{nb.name}: a lesson must not export'
@@ -49,6 +49,18 @@ def test_no_import_cycle():
             assert d not in seen, f'import cycle: {" -> ".join(seen + [d])}'
             reach(d, seen + [d])
     for m in deps: reach(m, [m])
+
+def test_layers():
+    "A module imports only modules whose notebooks come before its own (core at the bottom, the command layer on top), and no private name of another"
+    order = {}
+    for nb, m in _library_notebooks():
+        if m: order[m.group(1)] = nb.stem
+    for f in (ROOT/'course_tl').glob('*.py'):
+        if f.stem.startswith('_') or f.stem == 'cli': continue   # cli imports each command's module when it runs (the top layer)
+        src = f.read_text()
+        for d in set(re.findall(r'^\s*(?:from|import)\s+(?:course_tl\.|\.)(\w+)', src, re.M)) & set(order):
+            assert d == f.stem or order[d] < order[f.stem], f'{f.stem} ({order[f.stem]}) imports {d} ({order[d]}), a layer above it'
+        assert not re.findall(r'^from \.\w+ import .*\b_[a-z]\w*', src, re.M), f'{f.stem} imports a private name of another module'
 
 def test_readme_made_from_index():
     r = subprocess.run([sys.executable, 'tools/readme.py', '--check'], cwd=ROOT, capture_output=True, text=True)

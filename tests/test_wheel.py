@@ -32,7 +32,7 @@ def test_installed_wheel_finds_them_outside_the_checkout(wheel, tmp_path, offlin
                    check=True, env=dict(os.environ, PIP_CONFIG_FILE=os.devnull), timeout=300)
     deps = sysconfig.get_paths()['purelib']   # this environment's packages (its editable course_tl is not importable from here)
     code = ("import course_tl, course_tl.data as d; print(course_tl.__file__); print(d.imdb_path()); print(d.dogs_cats_path()); "
-            "print(d.mnist_tiny_path()); import course_tl.text as t; print(t.laptop_lm().path)")
+            "print(d.mnist_tiny_path()); import course_tl.ulmfit as t; print(t.laptop_lm().path)")
     r = subprocess.run([str(prefix/'bin'/'python'), '-c', code], capture_output=True, text=True, cwd=tmp_path, timeout=300,
                        env=dict(os.environ, PYTHONPATH=deps, COURSE_TL_CACHE=str(tmp_path/'cache'), COURSE_TL_OFFLINE='1'))
     assert r.returncode == 0, r.stderr[-3000:]
