@@ -13,7 +13,7 @@ from fastcore.script import anno_parser
 from .core import InputError, OfflineError, is_quick, check_counts
 
 # %% auto #0
-__all__ = ['COMMANDS', 'SHARED', 'POSITIVE', 'POSITIVE_REAL', 'OUTPUTS', 'EXPECTED', 'command', 'parser', 'info_lines', 'info',
+__all__ = ['COMMANDS', 'SHARED', 'POSITIVE', 'POSITIVE_REAL', 'OUTPUTS', 'REFUSALS', 'command', 'parser', 'info_lines', 'info',
            'check_args', 'main']
 
 # %% ../nbs/30_cli.ipynb #281bf069
@@ -99,7 +99,7 @@ def check_args(args:dict # the parsed options of a command
     is_quick()
 
 # %% ../nbs/30_cli.ipynb #8e6f5d81
-EXPECTED = (InputError, OfflineError, FileNotFoundError, PermissionError, NotADirectoryError)
+REFUSALS = (InputError, OfflineError, FileNotFoundError, PermissionError, NotADirectoryError)
 
 def _usage() -> str:
     return "usage: course-tl COMMAND [options]\n\ncommands:\n" + '\n'.join(f"  {k:12s} {v[1]}" for k, v in COMMANDS.items()) + \
@@ -123,5 +123,5 @@ def main(argv:list|None=None # the arguments after `course-tl`; None: `sys.argv[
         plain_progress()   # into a log or a pipe: fastai's table, a line per epoch, without the bars' frames
         return f(*(args.pop(var[0]) if var else ()), **args) or 0
     except KeyboardInterrupt: return 130
-    except EXPECTED as e:
+    except REFUSALS as e:
         print(f"course-tl {name}: error: {e}", file=sys.stderr); return 1

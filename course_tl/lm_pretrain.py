@@ -150,8 +150,8 @@ def pretrain_lm(text:str=None, # a folder of .txt files or a CSV with a text col
     if resume:
         if not ckpt.is_file(): raise FileNotFoundError(f"--resume: no checkpoint {ckpt}; run without --resume first")
         ck = torch.load(ckpt, map_location='cpu', weights_only=False)
-        given = dict(emb_sz=emb_sz, n_hid=n_hid, n_layers=n_layers, max_vocab=max_vocab, bs=bs, lr=lr, max_tokens=max_tokens)
-        clash = {k: v for k, v in given.items() if v is not None and v != {**ck['meta']['config'], **ck['meta']['hp']}.get(k)}
+        asked = dict(emb_sz=emb_sz, n_hid=n_hid, n_layers=n_layers, max_vocab=max_vocab, bs=bs, lr=lr, max_tokens=max_tokens)
+        clash = {k: v for k, v in asked.items() if v is not None and v != {**ck['meta']['config'], **ck['meta']['hp']}.get(k)}
         if clash: raise InputError(f"--resume continues {ckpt} with its own settings; these differ from it: {clash}")
         cfg, hp = ck['meta']['config'], AttrDict(ck['meta']['hp'], epochs=epochs or ck['meta']['hp']['epochs'])
         if ck['epochs_done'] >= hp.epochs: raise InputError(f"{ckpt} has done {ck['epochs_done']} of {hp.epochs} epochs: ask for more with --epochs")

@@ -108,8 +108,8 @@ def compare_pretrained_scratch(data, # a folder of class sub-folders, or DataLoa
                                threads:int|None=None # torch threads; None: `DEFAULT_THREADS`
                               ) -> pd.DataFrame:
     "Train `arch` from ImageNet weights and from random ones, same seed and schedule; one row per run and epoch"
-    given = isinstance(data, DataLoaders)
-    dls = data if given else railway_dls(resized_tiles(data, size), size, bs, valid_pct, seed, train_frac)
+    dls_given = isinstance(data, DataLoaders)
+    dls = data if dls_given else railway_dls(resized_tiles(data, size), size, bs, valid_pct, seed, train_frac)
     frames, runs = [], {}
     for run in RUNS:
         learn = train_run(dls, arch, run == 'pretrained', epochs, lr, seed, label=run if verbose else None, threads=threads)
@@ -117,8 +117,8 @@ def compare_pretrained_scratch(data, # a folder of class sub-folders, or DataLoa
         runs[run] = learn
         if learners is not None: learners[run] = learn
     df = pd.concat(frames, ignore_index=True)
-    df.attrs = dict(arch=arch, epochs=epochs, lr=lr or defaults.lr, seed=seed, size=None if given else size, bs=dls.bs,
-                    train_frac=None if given else train_frac, n_train=len(dls.train_ds), n_valid=len(dls.valid_ds), threads=learn.threads,
+    df.attrs = dict(arch=arch, epochs=epochs, lr=lr or defaults.lr, seed=seed, size=None if dls_given else size, bs=dls.bs,
+                    train_frac=None if dls_given else train_frac, n_train=len(dls.train_ds), n_valid=len(dls.valid_ds), threads=learn.threads,
                     amp={r: l.amp for r, l in runs.items()})
     return df
 

@@ -16,9 +16,9 @@ from .core import cache_dir, is_online, repo_root, atomic_path, is_done, atomic_
 
 # %% auto #0
 __all__ = ['REVEAL_VERSION', 'MATHJAX_VERSION', 'directives', 'strip_directives', 'split_at_headings', 'deck_links', 'slide_type',
-           'md_blocks', 'join_blocks', 'lead', 'slide_and_notes', 'md_height', 'output_height', 'cell_height',
-           'clip_output', 'split_tall', 'pack', 'deck_notebook', 'slide_types', 'npm_fetch', 'vendored', 'reveal_dir',
-           'mathjax_file', 'copy_vendor', 'notebook_to_deck', 'remote_urls', 'deck_remote_urls', 'slides']
+           'md_blocks', 'join_blocks', 'lead_sentences', 'slide_and_notes', 'md_height', 'output_height', 'cell_height',
+           'clip_output', 'split_tall', 'pack_slides', 'deck_notebook', 'slide_types', 'npm_fetch', 'vendored',
+           'reveal_dir', 'mathjax_file', 'copy_vendor', 'notebook_to_deck', 'remote_urls', 'deck_remote_urls', 'slides']
 
 # %% ../nbs/20_slides.ipynb #19c3e2fc
 def directives(src:str, # a code cell's source
@@ -121,7 +121,7 @@ def join_blocks(blocks:list, # `(kind, text)` pairs, as `md_blocks` gives them
 _abbrev = {'e.g.', 'i.e.', 'etc.', 'vs.', 'cf.', 'fig.', 'approx.', 'no.', 'eq.', 'al.'}
 _end = re.compile(r'[.!?]["\')\]*_]*\s+(?=[^\sa-z])')
 
-def lead(text:str, # a paragraph of markdown
+def lead_sentences(text:str, # a paragraph of markdown
          n:int=200, # at most this many characters, unless the first sentence alone is longer
         ) -> tuple[str, str]:
     "`text` cut after its first sentence, or after more sentences while they fit in `n` characters: `(lead, rest)`"
@@ -142,7 +142,7 @@ def lead(text:str, # a paragraph of markdown
 # %% ../nbs/20_slides.ipynb #45dae463
 def slide_and_notes(md:str, # a markdown cell's source, with at most one heading, at its start
                     max_chars:int=300, # more prose than this (paragraphs and list items) and the rest goes to the notes
-                    lead_chars:int=200, # how much of a paragraph or list item the slide keeps (see `lead`)
+                    lead_chars:int=200, # how much of a paragraph or list item the slide keeps (see `lead_sentences`)
                     keep:bool=False, # keep everything on the slide (the questionnaire)
                    ) -> tuple[str, str]:
     "`md` as `(slide, notes)`: if its prose is long, the slide keeps the lead of the first paragraph and of each long list item, and whatever isn't prose (headings, figures, tables, code, math, quotes); the notes get the rest"
@@ -151,13 +151,13 @@ def slide_and_notes(md:str, # a markdown cell's source, with at most one heading
     slide, notes, led = [], [], False
     for k, t in blocks:
         if k == 'para' and not led:
-            head, rest = lead(t, lead_chars); led = True
+            head, rest = lead_sentences(t, lead_chars); led = True
             slide.append((k, head))
             if rest: notes.append((k, rest))
         elif k == 'para': notes.append((k, t))
         elif k == 'item' and len(t) > lead_chars:
             marker = _item.match(t).group(1)
-            head, rest = lead(t[len(marker):], lead_chars)
+            head, rest = lead_sentences(t[len(marker):], lead_chars)
             slide.append((k, marker + head))
             if rest: notes.append((k, t))
         else: slide.append((k, t))
@@ -272,7 +272,7 @@ def split_tall(md:str, # markdown
     if len(pieces) == 0: return [md] if md.strip() else []
     return [join_blocks(p) for p in pieces + [cur]]
 
-def pack(types:list, # the cells' slide types, as `slide_type` gives them
+def pack_slides(types:list, # the cells' slide types, as `slide_type` gives them
          heights:list, # the cells' heights, as `cell_height` gives them
          budget:int=620, # about the most a slide should hold, in the deck's pixels
         ) -> list[str]:
@@ -313,7 +313,7 @@ def deck_notebook(nb, # a notebook (`nbformat` node), left unchanged
         c.source = strip_directives(c.source)
         if d.get('echo') == 'false': c.metadata.setdefault('transient', {})['remove_source'] = True
         c.outputs = [] if d.get('output') == 'false' else [clip_output(o) for o in c.outputs]
-    for c, t in zip(cells, pack([c.metadata.slideshow.slide_type for c in cells], [cell_height(c) for c in cells], budget)):
+    for c, t in zip(cells, pack_slides([c.metadata.slideshow.slide_type for c in cells], [cell_height(c) for c in cells], budget)):
         c.metadata.slideshow.slide_type = t
     for c in cells:
         if not c.get('attachments'): c.pop('attachments', None)

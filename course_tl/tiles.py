@@ -16,8 +16,8 @@ from .core import cache_dir, write_json, SEED, seeded_rng, InputError
 RAIL_CLASSES = ('01_rail', '02_no_rail')  # the lesson's two classes, as the folders of the source notebook, *Transfer learning*, are named
 
 # %% auto #0
-__all__ = ['RAIL_CLASSES', 'SS', 'GENERATOR', 'NAMES', 'SMALL', 'map_font', 'curve', 'normals', 'offset', 'length', 'along',
-           'dense', 'band', 'inside', 'runs', 'Sheet', 'street_plan', 'railway_plan', 'canal_plan', 'block',
+__all__ = ['RAIL_CLASSES', 'SUPERSAMPLE', 'GENERATOR', 'NAMES', 'SMALL', 'map_font', 'curve', 'normals', 'offset', 'length',
+           'along', 'dense', 'band', 'inside', 'runs', 'Sheet', 'street_plan', 'railway_plan', 'canal_plan', 'block',
            'garden_walls', 'terrace', 'buildings', 'clear_ways', 'hatch', 'compose_ink', 'polyline', 'street_lines',
            'hachures', 'draw_railway', 'draw_canal', 'boundary', 'trees', 'lettering', 'labels', 'smooth_noise',
            'stains', 'paper', 'print_ink', 'draw_tile', 'rail_line', 'rail_quadrant', 'tile_file', 'make_railway_tiles',
@@ -132,7 +132,7 @@ def _visible(pts, C:int, margin:float) -> np.ndarray:
     return ((pts > -margin) & (pts < C + margin)).all(-1)
 
 # %% ../nbs/01_tiles.ipynb #5d508e2e
-SS = 2  # drawing happens at SS x the tile size, then is averaged down
+SUPERSAMPLE = 2  # drawing happens at SUPERSAMPLE x the tile size, then is averaged down
 GENERATOR = 'os-town-plan-v1'  # bump when the drawing changes: cached tiles get regenerated
 
 class Sheet:
@@ -141,28 +141,28 @@ class Sheet:
                  seed:int # seed of the tile's random generator
                 ):
         self.rng = seeded_rng(seed, 'numpy')
-        self.size, self.C = size, size*SS
+        self.size, self.C = size, size*SUPERSAMPLE
         self.u = self.C/512*self.rng.uniform(.8, 1.5)      # one map unit in canvas pixels
         self.fill = Image.new('L', (self.C, self.C), 0)     # building fills: 255 hatched, 128 cross-hatched
         self.line = Image.new('L', (self.C, self.C), 0)     # building outlines and garden walls
-        self.occ = Image.new('L', (self.C, self.C), 0)      # streets, water, railway land
-        self.df, self.dl = ImageDraw.Draw(self.fill), ImageDraw.Draw(self.line)
+        self.occupied = Image.new('L', (self.C, self.C), 0)      # streets, water, railway land
+        self.draw_fill, self.draw_line = ImageDraw.Draw(self.fill), ImageDraw.Draw(self.line)
         self.streets, self.zones, self.rail, self.canal = [], [], None, None
 
     def free(self, pts, # points on the canvas, shape (..., 2)
              r:float=0. # margin around each point
             ) -> np.ndarray:
         "Which points (with their margin) are on open ground: no building, street, water or railway"
-        if not hasattr(self, '_free'): self._free = (np.asarray(self.fill) == 0) & (np.asarray(self.occ) == 0)
+        if not hasattr(self, '_free'): self._free = (np.asarray(self.fill) == 0) & (np.asarray(self.occupied) == 0)
         ring = np.asarray(pts, float).reshape(-1, 1, 2) + r*np.array([[0, 0], [1, 0], [-1, 0], [0, 1], [0, -1]])
         i = np.clip(ring.astype(int), 0, self.C - 1)
         return self._free[i[..., 1], i[..., 0]].all(1)
 
 # %% ../nbs/01_tiles.ipynb #40542eaf
-def street_plan(S:Sheet # the sheet to plan
+def street_plan(sheet:Sheet # the sheet to plan
                ) -> list:
     "Lay out two or three families of roughly parallel streets of various widths, some gently curved"
-    rng, C, u = S.rng, S.C, S.u
+    rng, C, u = sheet.rng, sheet.C, sheet.u
     c, R = C/2 + rng.uniform(-C/4, C/4, 2), C*.95
     th = rng.uniform(0, np.pi)
     fams = [(th, rng.uniform(120, 210)*u), (th + np.pi/2 + rng.uniform(-.3, .3), rng.uniform(170, 340)*u)]
@@ -173,16 +173,16 @@ def street_plan(S:Sheet # the sheet to plan
             aa = a + rng.normal(0, .03); d = np.array([np.cos(aa), np.sin(aa)])
             bend = rng.uniform(-.06, .06) if rng.random() < .35 else 0.
             w = rng.uniform(12, 22)*u*(1.5 if rng.random() < .15 else 1)
-            S.streets.append(dict(pts=curve(c + o*n - R*d, c + o*n + R*d, bend, n=16 if bend else 2), w=w,
+            sheet.streets.append(dict(pts=curve(c + o*n - R*d, c + o*n + R*d, bend, n=16 if bend else 2), w=w,
                                   over=rng.random() < .5, tram=w > 22*u and rng.random() < .6, built=rng.random(2) < .92,
                                   depth=rng.uniform(22, 42)*u, house=rng.uniform(9, 20)*u, pave=rng.uniform(2, 4)*u))
             o += spacing*rng.uniform(.8, 1.2)
-    return S.streets
+    return sheet.streets
 
 # %% ../nbs/01_tiles.ipynb #67d974f7
-def _rail_path(S:Sheet, corner:bool) -> np.ndarray:
+def _rail_path(sheet:Sheet, corner:bool) -> np.ndarray:
     "Centre line of a railway: across the tile, or only across one of its corners"
-    rng, C = S.rng, S.C
+    rng, C = sheet.rng, sheet.C
     if corner:
         a, b = rng.uniform(.15, .4, 2)*C
         pts = curve((1.6*a, -.6*b), (-.6*a, 1.6*b), rng.uniform(-.1, .1))
@@ -194,44 +194,44 @@ def _rail_path(S:Sheet, corner:bool) -> np.ndarray:
     return curve(c - 1.2*C*d, c + 1.2*C*d, rng.uniform(-.12, .12) if rng.random() < .6 else 0.)
 
 # %% ../nbs/01_tiles.ipynb #161658f1
-def railway_plan(S:Sheet, # the sheet to plan
+def railway_plan(sheet:Sheet, # the sheet to plan
                  corner:bool=False # only cross one corner of the tile
                 ) -> dict:
     "Lay out a bundle of 2-6 tracks, its fences and, on each side, (mostly) an embankment or a cutting"
-    rng, u = S.rng, S.u
+    rng, u = sheet.rng, sheet.u
     k, gap = int(rng.integers(2, 7)), rng.uniform(9, 13)*u
     offs = (np.arange(k) - (k - 1)/2)*gap
     if k >= 4 and rng.random() < .4: offs += np.sign(offs)*gap*.3   # a wider space between the pairs of lines
     half = np.abs(offs).max() + rng.uniform(5, 10)*u
     emb = [rng.uniform(10, 26)*u if rng.random() < .85 else 0. for _ in range(2)]
-    S.rail = dict(pts=_rail_path(S, corner), offs=offs, gauge=rng.uniform(3.2, 4.4)*u, half=half, emb=emb,
+    sheet.rail = dict(pts=_rail_path(sheet, corner), offs=offs, gauge=rng.uniform(3.2, 4.4)*u, half=half, emb=emb,
                   cutting=rng.random(2) < .35, sleeper=rng.uniform(3, 5)*u)
-    S.zones.append((S.rail['pts'], half + max(emb) + 3*u))
-    return S.rail
+    sheet.zones.append((sheet.rail['pts'], half + max(emb) + 3*u))
+    return sheet.rail
 
 # %% ../nbs/01_tiles.ipynb #3df33f3d
-def canal_plan(S:Sheet # the sheet to plan
+def canal_plan(sheet:Sheet # the sheet to plan
               ) -> dict:
     "Lay out a canal or river: a curved band of water, sometimes with embanked banks and a towpath"
-    rng, C, u = S.rng, S.C, S.u
+    rng, C, u = sheet.rng, sheet.C, sheet.u
     c, a = C/2 + rng.uniform(-.35, .35, 2)*C, rng.uniform(0, np.pi)
     d = np.array([np.cos(a), np.sin(a)])
     pts = curve(c - 1.2*C*d, c + 1.2*C*d, rng.uniform(-.2, .2))
-    S.canal = dict(pts=pts, w=rng.uniform(22, 50)*u, bank=[rng.uniform(8, 18)*u if rng.random() < .5 else 0. for _ in range(2)],
+    sheet.canal = dict(pts=pts, w=rng.uniform(22, 50)*u, bank=[rng.uniform(8, 18)*u if rng.random() < .5 else 0. for _ in range(2)],
                    path=rng.random() < .6)
-    S.zones.append((pts, S.canal['w']/2 + max(S.canal['bank']) + 8*u))
-    return S.canal
+    sheet.zones.append((pts, sheet.canal['w']/2 + max(sheet.canal['bank']) + 8*u))
+    return sheet.canal
 
 # %% ../nbs/01_tiles.ipynb #0ad8a46f
-def block(S:Sheet, # the sheet
+def block(sheet:Sheet, # the sheet
           quad, # the building's four corners
           fill:int=255 # 255: hatched, 128: cross-hatched
          ):
     "One building: its fill and its bold outline"
-    S.df.polygon(_xy(quad), fill=fill)
-    S.dl.line(_xy(np.r_[quad, quad[:1]]), fill=255, width=_lw(1.4*S.u))
+    sheet.draw_fill.polygon(_xy(quad), fill=fill)
+    sheet.draw_line.line(_xy(np.r_[quad, quad[:1]]), fill=255, width=_lw(1.4*sheet.u))
 
-def garden_walls(S:Sheet, # the sheet
+def garden_walls(sheet:Sheet, # the sheet
                  backs, # where each wall starts (the backs of the houses)
                  ends, # where each wall ends
                  ok, # which houses were built
@@ -240,17 +240,17 @@ def garden_walls(S:Sheet, # the sheet
     "Thin walls from the backs of the houses to the ends of their gardens, and along those ends"
     keep = ok.copy()
     keep[ok] = ~inside(ends[ok], zones)
-    for p, q in zip(backs[keep], ends[keep]): S.dl.line(_xy([p, q]), fill=255, width=_lw(.9*S.u))
-    for r in runs(ends, keep): S.dl.line(_xy(r), fill=255, width=_lw(.9*S.u))
+    for p, q in zip(backs[keep], ends[keep]): sheet.draw_line.line(_xy([p, q]), fill=255, width=_lw(.9*sheet.u))
+    for r in runs(ends, keep): sheet.draw_line.line(_xy(r), fill=255, width=_lw(.9*sheet.u))
 
 # %% ../nbs/01_tiles.ipynb #a2f5dd44
-def terrace(S:Sheet, # the sheet
+def terrace(sheet:Sheet, # the sheet
             st:dict, # a street from `street_plan`
             side:int, # 1: left of the street, -1: right
             zones:list # zones the houses must stay out of
            ):
     "Houses along one side of a street: outlined, hatched, sharing party walls, with back extensions and garden walls"
-    rng, u, C = S.rng, S.u, S.C
+    rng, u, C = sheet.rng, sheet.u, sheet.C
     L = length(st['pts']); n = int(L/st['house']) + 2
     ws = st['house']*rng.uniform(.85, 1.15, n)
     big = rng.random(n) < .04
@@ -265,33 +265,33 @@ def terrace(S:Sheet, # the sheet
     quads = np.stack([a0, a1, b1, b0], 1)
     ok = (s0 + ws < L) & _visible(quads.mean(1), C, 40*u)
     ok[ok] = ~inside(quads[ok], zones).reshape(-1, 4).any(1)
-    for q, c in zip(quads[ok], big[ok]): block(S, q, 128 if c else 255)
+    for q, c in zip(quads[ok], big[ok]): block(sheet, q, 128 if c else 255)
     f, ed = rng.uniform(.35, .6, (n, 1)), rng.uniform(6, 14, (n, 1))*u
     ext = np.stack([b0, b0 + (b1 - b0)*f, b0 + (b1 - b0)*f + n1*ed, b0 + n0*ed], 1)
     has = ok & ~big & (rng.random(n) < .5)
     has[has] = ~inside(ext[has], zones).reshape(-1, 4).any(1)
-    for q in ext[has]: block(S, q)
-    if rng.random() < .7: garden_walls(S, b0, b0 + n0*rng.uniform(10, 40)*u, ok, zones)
+    for q in ext[has]: block(sheet, q)
+    if rng.random() < .7: garden_walls(sheet, b0, b0 + n0*rng.uniform(10, 40)*u, ok, zones)
 
 # %% ../nbs/01_tiles.ipynb #54ffa858
-def buildings(S:Sheet # a sheet with its streets (and railway, canal) planned
+def buildings(sheet:Sheet # a sheet with its streets (and railway, canal) planned
              ):
     "Terraces along both sides of every street; each street's houses keep clear of earlier streets and their houses"
-    for i, st in enumerate(S.streets):
-        zones = S.zones + [(o['pts'], o['w']/2 + o['pave'] + (o['depth'] + 2*S.u if j < i else S.u))
-                           for j, o in enumerate(S.streets) if j != i]
+    for i, st in enumerate(sheet.streets):
+        zones = sheet.zones + [(o['pts'], o['w']/2 + o['pave'] + (o['depth'] + 2*sheet.u if j < i else sheet.u))
+                           for j, o in enumerate(sheet.streets) if j != i]
         for side, built in zip((1, -1), st['built']):
-            if built: terrace(S, st, side, zones)
+            if built: terrace(sheet, st, side, zones)
 
-def clear_ways(S:Sheet # a sheet with its buildings drawn
+def clear_ways(sheet:Sheet # a sheet with its buildings drawn
               ):
     "Erase buildings under the streets, water and railway land, and mark that ground as taken"
-    polys = [band(s['pts'], s['w']/2) for s in S.streets]
-    if S.rail: polys.append(band(S.rail['pts'], S.rail['half'] + S.rail['emb'][0], -S.rail['half'] - S.rail['emb'][1]))
-    if S.canal: polys.append(band(S.canal['pts'], S.canal['w']/2 + S.canal['bank'][0], -S.canal['w']/2 - S.canal['bank'][1]))
-    do = ImageDraw.Draw(S.occ)
+    polys = [band(s['pts'], s['w']/2) for s in sheet.streets]
+    if sheet.rail: polys.append(band(sheet.rail['pts'], sheet.rail['half'] + sheet.rail['emb'][0], -sheet.rail['half'] - sheet.rail['emb'][1]))
+    if sheet.canal: polys.append(band(sheet.canal['pts'], sheet.canal['w']/2 + sheet.canal['bank'][0], -sheet.canal['w']/2 - sheet.canal['bank'][1]))
+    do = ImageDraw.Draw(sheet.occupied)
     for p in polys:
-        S.df.polygon(_xy(p), fill=0); S.dl.polygon(_xy(p), fill=0); do.polygon(_xy(p), fill=255)
+        sheet.draw_fill.polygon(_xy(p), fill=0); sheet.draw_line.polygon(_xy(p), fill=0); do.polygon(_xy(p), fill=255)
 
 # %% ../nbs/01_tiles.ipynb #87f1a91c
 def hatch(C:int, # side of the image
@@ -304,47 +304,47 @@ def hatch(C:int, # side of the image
     cell = ((i[:, None] + (-1 if flip else 1)*i[None]) % spacing < width).astype(np.uint8)*255
     return Image.fromarray(np.tile(cell, (C//spacing + 1, C//spacing + 1))[:C, :C])
 
-def compose_ink(S:Sheet # a sheet whose buildings are drawn and cleared
+def compose_ink(sheet:Sheet # a sheet whose buildings are drawn and cleared
                ) -> Image.Image:
     "Start the ink layer: building outlines plus hatched fills (cross-hatched for large buildings)"
-    sp, w, fl = _lw(S.rng.uniform(3.2, 4.6)*S.u), _lw(.9*S.u), S.rng.random() < .3
-    h1 = ImageChops.multiply(S.fill.point(lambda v: 255 if v else 0), hatch(S.C, sp, w, fl))
-    h2 = ImageChops.multiply(S.fill.point(lambda v: 255 if v == 128 else 0), hatch(S.C, sp, w, not fl))
-    S.ink = ImageChops.lighter(ImageChops.lighter(S.line, h1), h2)
-    S.d = ImageDraw.Draw(S.ink)
-    return S.ink
+    sp, w, fl = _lw(sheet.rng.uniform(3.2, 4.6)*sheet.u), _lw(.9*sheet.u), sheet.rng.random() < .3
+    h1 = ImageChops.multiply(sheet.fill.point(lambda v: 255 if v else 0), hatch(sheet.C, sp, w, fl))
+    h2 = ImageChops.multiply(sheet.fill.point(lambda v: 255 if v == 128 else 0), hatch(sheet.C, sp, w, not fl))
+    sheet.ink = ImageChops.lighter(ImageChops.lighter(sheet.line, h1), h2)
+    sheet.d = ImageDraw.Draw(sheet.ink)
+    return sheet.ink
 
 # %% ../nbs/01_tiles.ipynb #425d1420
-def polyline(S:Sheet, # the sheet
+def polyline(sheet:Sheet, # the sheet
              pts, # the polyline
              width:float, # line width in map units
              avoid=(), # zones where the line is left out
              step:float=3. # resolution of the cut, in map units
             ):
     "Draw a polyline in ink, leaving out its parts inside the `avoid` zones"
-    p = dense(pts, step*S.u) if avoid else pts
-    for r in (runs(p, ~inside(p, avoid)) if avoid else [p]): S.d.line(_xy(r), fill=255, width=_lw(width*S.u))
+    p = dense(pts, step*sheet.u) if avoid else pts
+    for r in (runs(p, ~inside(p, avoid)) if avoid else [p]): sheet.d.line(_xy(r), fill=255, width=_lw(width*sheet.u))
 
 # %% ../nbs/01_tiles.ipynb #cbbcca37
-def street_lines(S:Sheet, # the sheet, with its ink layer
+def street_lines(sheet:Sheet, # the sheet, with its ink layer
                  streets:list, # the streets to draw
                  avoid=() # zones where kerbs are left out (the tracks, for streets under the railway)
                 ):
     "Clear the streets and draw their kerbs, cut by crossing streets and `avoid`; tram rails down some wide ones"
-    u, K = S.u, Image.new('L', (S.C, S.C), 0)
-    d = ImageDraw.Draw(K)
+    u, mask = sheet.u, Image.new('L', (sheet.C, sheet.C), 0)
+    d = ImageDraw.Draw(mask)
     for st in streets:
-        S.d.polygon(_xy(band(st['pts'], st['w']/2)), fill=0)
+        sheet.d.polygon(_xy(band(st['pts'], st['w']/2)), fill=0)
         for side in (1, -1): d.line(_xy(offset(st['pts'], side*st['w']/2)), fill=255, width=_lw(1.1*u))
-    inner = [(o['pts'], o['w']/2 - _lw(1.1*u) - 1) for o in S.streets]   # carriageways, short of their own kerbs
+    inner = [(o['pts'], o['w']/2 - _lw(1.1*u) - 1) for o in sheet.streets]   # carriageways, short of their own kerbs
     for p, h in inner + list(avoid): d.polygon(_xy(band(p, h)), fill=0)
-    S.ink.paste(255, mask=K)
+    sheet.ink.paste(255, mask=mask)
     for st in (s for s in streets if s['tram']):
-        zones = [(o['pts'], o['w']/2) for o in S.streets if o is not st] + list(avoid)
-        for o in (-4.8*u, -1.6*u, 1.6*u, 4.8*u): polyline(S, offset(st['pts'], o), .7, zones)
+        zones = [(o['pts'], o['w']/2) for o in sheet.streets if o is not st] + list(avoid)
+        for o in (-4.8*u, -1.6*u, 1.6*u, 4.8*u): polyline(sheet, offset(st['pts'], o), .7, zones)
 
 # %% ../nbs/01_tiles.ipynb #849a1625
-def hachures(S:Sheet, # the sheet
+def hachures(sheet:Sheet, # the sheet
              edge, # the polyline along the top of the tracks' side of the slope
              sign:int, # 1: the slope lies to the left of `edge`, -1: to its right
              width:float, # width of the slope
@@ -352,72 +352,72 @@ def hachures(S:Sheet, # the sheet
              avoid=() # zones left free (streets crossing the slope)
             ):
     "Tapered strokes across a slope: thick at its top, fading to a point at its foot"
-    rng, u = S.rng, S.u
+    rng, u = sheet.rng, sheet.u
     s = np.arange(rng.uniform(0, 2), length(edge)/u, rng.uniform(2.6, 3.6))*u
     p, n = along(edge, s)
     n = n*sign
     ln = width*np.where(np.arange(len(s)) % 2, rng.uniform(.5, .75), rng.uniform(.85, 1.))[:, None]*rng.uniform(.9, 1.05, (len(s), 1))
     t = np.stack([-n[:, 1], n[:, 0]], 1)*.8*u
     top, foot = (p + n*width, p + n*(width - ln)) if cutting else (p, p + n*ln)
-    keep = _visible(p, S.C, 10*u) & ~inside(p + n*width/2, avoid)
-    for a, b, c in zip((top + t)[keep], (top - t)[keep], foot[keep]): S.d.polygon(_xy([a, b, c]), fill=255)
+    keep = _visible(p, sheet.C, 10*u) & ~inside(p + n*width/2, avoid)
+    for a, b, c in zip((top + t)[keep], (top - t)[keep], foot[keep]): sheet.d.polygon(_xy([a, b, c]), fill=255)
 
 # %% ../nbs/01_tiles.ipynb #a50deb75
-def draw_railway(S:Sheet, # a sheet with a railway planned and its ink layer started
+def draw_railway(sheet:Sheet, # a sheet with a railway planned and its ink layer started
                  avoid=() # zones left free of fences and hachures (streets passing under the line)
                 ):
     "Fences, embankment or cutting hachures, and each track as two thin rails with sleepers"
-    r, u, rng = S.rail, S.u, S.rng
+    r, u, rng = sheet.rail, sheet.u, sheet.rng
     pts = dense(r['pts'], 3*u)
     for side, sg in ((0, 1), (1, -1)):
         e = r['emb'][side]
-        if e: hachures(S, offset(pts, sg*r['half']), sg, e, r['cutting'][side], avoid)
-        polyline(S, offset(pts, sg*(r['half'] + e + 1.5*u)), 1., avoid)
+        if e: hachures(sheet, offset(pts, sg*r['half']), sg, e, r['cutting'][side], avoid)
+        polyline(sheet, offset(pts, sg*(r['half'] + e + 1.5*u)), 1., avoid)
     for o in r['offs']:
-        for g in (-r['gauge']/2, r['gauge']/2): S.d.line(_xy(offset(pts, o + g)), fill=255, width=_lw(.9*u))
+        for g in (-r['gauge']/2, r['gauge']/2): sheet.d.line(_xy(offset(pts, o + g)), fill=255, width=_lw(.9*u))
         p, n = along(offset(pts, o), np.arange(rng.uniform(0, r['sleeper']), length(pts), r['sleeper']))
         n = n*(r['gauge']/2 + 1.3*u)
-        for a, b in zip(p - n, p + n): S.d.line(_xy([a, b]), fill=255, width=_lw(.8*u))
+        for a, b in zip(p - n, p + n): sheet.d.line(_xy([a, b]), fill=255, width=_lw(.8*u))
 
 # %% ../nbs/01_tiles.ipynb #56ec193f
-def draw_canal(S:Sheet # a sheet with a canal planned and its ink layer started
+def draw_canal(sheet:Sheet # a sheet with a canal planned and its ink layer started
               ):
     "Banks, water lining (thin lines parallel to the banks, closer near them), hachured banks and a towpath"
-    c, u = S.canal, S.u
+    c, u = sheet.canal, sheet.u
     pts = dense(c['pts'], 3*u)
     for sg, side in ((1, 0), (-1, 1)):
-        S.d.line(_xy(offset(pts, sg*c['w']/2)), fill=255, width=_lw(1.3*u))
-        for f in (.12, .22, .36): S.d.line(_xy(offset(pts, sg*c['w']/2*(1 - f))), fill=255, width=_lw(.6*u))
-        if c['bank'][side]: hachures(S, offset(pts, sg*c['w']/2), sg, c['bank'][side], False)
+        sheet.d.line(_xy(offset(pts, sg*c['w']/2)), fill=255, width=_lw(1.3*u))
+        for f in (.12, .22, .36): sheet.d.line(_xy(offset(pts, sg*c['w']/2*(1 - f))), fill=255, width=_lw(.6*u))
+        if c['bank'][side]: hachures(sheet, offset(pts, sg*c['w']/2), sg, c['bank'][side], False)
     if c['path']:
         tp = dense(offset(pts, c['w']/2 + 5*u), 2*u)
-        for i in range(0, len(tp) - 3, 5): S.d.line(_xy(tp[i:i + 3]), fill=255, width=_lw(.8*u))
+        for i in range(0, len(tp) - 3, 5): sheet.d.line(_xy(tp[i:i + 3]), fill=255, width=_lw(.8*u))
 
-def boundary(S:Sheet # a sheet with its ink layer started
+def boundary(sheet:Sheet # a sheet with its ink layer started
             ):
     "A parish boundary: a dash-dot-dot line wandering across the sheet"
-    rng, u, C = S.rng, S.u, S.C
+    rng, u, C = sheet.rng, sheet.u, sheet.C
     c, a = rng.uniform(.1, .9, 2)*C, rng.uniform(0, np.pi)
     d = np.array([np.cos(a), np.sin(a)])
     pts = dense(curve(c - C*d, c + C*d, rng.uniform(-.2, .2)), 1.5*u)
     ends = np.cumsum(np.tile([6, 3, 1, 3, 1, 3], len(pts)//17 + 1))   # dash, gap, dot, gap, dot, gap
     for i, j in zip(np.r_[0, ends][:-1:2], ends[::2]):
-        if j < len(pts): S.d.line(_xy(pts[i:j + 1]), fill=255, width=_lw(1.1*u))
+        if j < len(pts): sheet.d.line(_xy(pts[i:j + 1]), fill=255, width=_lw(1.1*u))
 
 # %% ../nbs/01_tiles.ipynb #9341dc60
-def trees(S:Sheet # a sheet whose ground is laid out
+def trees(sheet:Sheet # a sheet whose ground is laid out
          ):
     "Tree symbols (a small circle shaded on one side) scattered in clumps over open ground"
-    rng, u, C = S.rng, S.u, S.C
+    rng, u, C = sheet.rng, sheet.u, sheet.C
     n = int(rng.choice([0, 20, 60, 200]))
     if not n: return
     centres = rng.uniform(0, C, (3, 2))
     pts = np.r_[centres[rng.integers(3, size=n)] + rng.normal(0, .15*C, (n, 2)), rng.uniform(0, C, (n//3, 2))]
     r = rng.uniform(2.5, 5)*u*rng.uniform(.7, 1.3, len(pts))
-    ok = S.free(pts, 1.6*r.max())
+    ok = sheet.free(pts, 1.6*r.max())
     for p, rr in zip(pts[ok], r[ok]):
-        S.d.ellipse(_xy([p - rr, p + rr]), outline=255, width=_lw(.8*u))
-        S.d.ellipse(_xy([p + rr*.2, p + rr*.9]), fill=255)
+        sheet.d.ellipse(_xy([p - rr, p + rr]), outline=255, width=_lw(.8*u))
+        sheet.d.ellipse(_xy([p + rr*.2, p + rr*.9]), fill=255)
 
 # %% ../nbs/01_tiles.ipynb #c8d03516
 NAMES = ['HIGH STREET', 'CHURCH ROAD', 'GROVE ROAD', 'MILL LANE', 'KING STREET', "QUEEN'S ROAD", 'VICTORIA ROAD', 'ALBERT STREET',
@@ -429,7 +429,7 @@ SMALL = ['P.H.', 'School', 'Chapel', 'Works', 'Mission Hall', 'B.M. 34·7', 'Boa
          'Dairy', "Builder's Yard", 'Mortuary', 'Vestry Hall', 'Infants School', 'Congl. Chapel', "St. Mark's Church"]
 
 # %% ../nbs/01_tiles.ipynb #35d7fff4
-def lettering(S:Sheet, # a sheet with its ink layer started
+def lettering(sheet:Sheet, # a sheet with its ink layer started
               s:str, # the text
               p, # its centre on the canvas
               angle:float, # direction of the baseline in radians (text is kept upright)
@@ -442,23 +442,23 @@ def lettering(S:Sheet, # a sheet with its ink layer started
     im = Image.new('L', (r - l + 4, b - t + 4), 0)
     ImageDraw.Draw(im).text((2 - l, 2 - t), s, fill=255, font=f)
     im = im.rotate((-np.degrees(angle) + 90) % 180 - 90, expand=True, resample=Image.BILINEAR)
-    S.ink.paste(255, (int(p[0] - im.width/2), int(p[1] - im.height/2)), mask=im)
+    sheet.ink.paste(255, (int(p[0] - im.width/2), int(p[1] - im.height/2)), mask=im)
 
 # %% ../nbs/01_tiles.ipynb #6d4ffa0a
-def labels(S:Sheet, # a sheet with its streets drawn
+def labels(sheet:Sheet, # a sheet with its streets drawn
            avoid=() # zones the names stay out of (the tracks)
           ):
     "Street names along up to three streets, and a few small names on open ground"
-    rng, u, C = S.rng, S.u, S.C
-    for st in (S.streets[i] for i in rng.permutation(len(S.streets))[:3]):
+    rng, u, C = sheet.rng, sheet.u, sheet.C
+    for st in (sheet.streets[i] for i in rng.permutation(len(sheet.streets))[:3]):
         p, n = along(st['pts'], rng.uniform(.3, .7, 6)*length(st['pts']))
         ok = _visible(p, C, -40*u) & ~inside(p, avoid)
         if not ok.any(): continue
         name = str(rng.choice(NAMES))
-        lettering(S, ' '.join(name) if rng.random() < .5 else name, p[ok][0], np.arctan2(-n[ok][0][0], n[ok][0][1]),
+        lettering(sheet, ' '.join(name) if rng.random() < .5 else name, p[ok][0], np.arctan2(-n[ok][0][0], n[ok][0][1]),
                   min(st['w']*.62, 13*u))
     for p in rng.uniform(.1, .9, (int(rng.integers(1, 5)), 2))*C:
-        if S.free(p)[0]: lettering(S, str(rng.choice(SMALL)), p, 0., rng.uniform(8, 12)*u, italic=rng.random() < .6)
+        if sheet.free(p)[0]: lettering(sheet, str(rng.choice(SMALL)), p, 0., rng.uniform(8, 12)*u, italic=rng.random() < .6)
 
 # %% ../nbs/01_tiles.ipynb #831a395f
 def smooth_noise(rng, # a NumPy random generator
@@ -497,21 +497,21 @@ def paper(rng, # a NumPy random generator
     return out
 
 # %% ../nbs/01_tiles.ipynb #237964e7
-def print_ink(S:Sheet # a finished sheet
+def print_ink(sheet:Sheet # a finished sheet
              ) -> Image.Image:
     "Print the ink layer on paper: average down to the tile size, uneven inking, brown-black ink, scanner noise"
-    rng, size = S.rng, S.size
-    a = np.asarray(S.ink.reduce(SS), np.float32)/255
+    rng, size = sheet.rng, sheet.size
+    a = np.asarray(sheet.ink.reduce(SUPERSAMPLE), np.float32)/255
     a *= np.clip(rng.uniform(.75, .95) + .12*smooth_noise(rng, size, 24) + .15*smooth_noise(rng, size, size//4), 0, 1)
     out, col, amp = paper(rng, size), np.array([38, 30, 26]) + rng.normal(0, 6, 3), rng.uniform(4, 10)
     for c in range(3): out[..., c] = out[..., c]*(1 - a) + col[c]*a + amp*(rng.random((size, size), dtype=np.float32) - .5)
     return Image.fromarray(np.clip(out, 0, 255).astype(np.uint8))
 
 # %% ../nbs/01_tiles.ipynb #a9c84628
-def _plan_railway(S:Sheet, corner:bool|None) -> dict:
+def _plan_railway(sheet:Sheet, corner:bool|None) -> dict:
     "Plan the railway of a new sheet: across the tile, or (one tile in five, or as `corner` says) across a corner only"
-    one_in_five = S.rng.random() < .2  # drawn even when `corner` is given, so the rest of the tile stays the same
-    return railway_plan(S, corner=one_in_five if corner is None else corner)
+    one_in_five = sheet.rng.random() < .2  # drawn even when `corner` is given, so the rest of the tile stays the same
+    return railway_plan(sheet, corner=one_in_five if corner is None else corner)
 
 def draw_tile(rail:bool, # draw a railway on the tile
               size:int=512, # side of the tile in pixels
@@ -520,20 +520,20 @@ def draw_tile(rail:bool, # draw a railway on the tile
              ) -> Image.Image:
     "An RGB tile in the style of an 1890s OS town plan, with or without a railway"
     if size < 32: raise InputError(f"A tile must be at least 32 pixels wide, not {size}.")
-    S = Sheet(size, seed)
-    rng = S.rng
-    if rail: _plan_railway(S, corner)
-    if rng.random() < (.2 if rail else .35): canal_plan(S)
-    street_plan(S); buildings(S); clear_ways(S); compose_ink(S)
-    track = [(S.rail['pts'], S.rail['half'] + 2*S.u)] if rail else []
-    street_lines(S, [s for s in S.streets if not (rail and s['over'])], track)
-    if S.canal: draw_canal(S)
+    sheet = Sheet(size, seed)
+    rng = sheet.rng
+    if rail: _plan_railway(sheet, corner)
+    if rng.random() < (.2 if rail else .35): canal_plan(sheet)
+    street_plan(sheet); buildings(sheet); clear_ways(sheet); compose_ink(sheet)
+    track = [(sheet.rail['pts'], sheet.rail['half'] + 2*sheet.u)] if rail else []
+    street_lines(sheet, [s for s in sheet.streets if not (rail and s['over'])], track)
+    if sheet.canal: draw_canal(sheet)
     if rail:
-        draw_railway(S, [(s['pts'], s['w']/2 + S.u) for s in S.streets if not s['over']])
-        street_lines(S, [s for s in S.streets if s['over']])   # bridges over the line
-    if rng.random() < .3: boundary(S)
-    trees(S); labels(S, track)
-    return print_ink(S)
+        draw_railway(sheet, [(s['pts'], s['w']/2 + sheet.u) for s in sheet.streets if not s['over']])
+        street_lines(sheet, [s for s in sheet.streets if s['over']])   # bridges over the line
+    if rng.random() < .3: boundary(sheet)
+    trees(sheet); labels(sheet, track)
+    return print_ink(sheet)
 
 # %% ../nbs/01_tiles.ipynb #1ac5fe7f
 def rail_line(size:int=512, # side of the tile in pixels
@@ -541,7 +541,7 @@ def rail_line(size:int=512, # side of the tile in pixels
               corner:bool|None=None # as given to `draw_tile`
              ) -> np.ndarray:
     "Centre line (points, in tile pixels) of the railway that `draw_tile(True, size, seed, corner)` draws"
-    return _plan_railway(Sheet(size, seed), corner)['pts']/SS
+    return _plan_railway(Sheet(size, seed), corner)['pts']/SUPERSAMPLE
 
 def _line_quarters(size:int, seed:int, corner:bool|None) -> np.ndarray:
     "The quarter of the tile (0 top left, 1 top right, 2 bottom left, 3 bottom right) of each visible pixel step of the railway's centre line"
