@@ -6,14 +6,15 @@ Docs: https://course-tl.github.io/course_tl/images.html.md"""
 
 # %% ../nbs/02b_images.ipynb #2506b78b
 from __future__ import annotations
-import random
+import math, random
 from pathlib import Path
 from PIL import Image
 from fastai.vision.all import RandTransform, Transform, TensorImage, PILImage, image2tensor, get_image_files
 from .core import cache_dir, is_done, atomic_folder, content_key, InputError
 
 # %% auto #0
-__all__ = ['shrink_image', 'sorted_images', 'resized_tiles', 'load_tiles', 'MemoryTiles', 'TileCrop']
+__all__ = ['MIN_PER_CLASS', 'MIN_VALID', 'shrink_image', 'sorted_images', 'resized_tiles', 'load_tiles', 'MemoryTiles',
+           'TileCrop', 'check_classes']
 
 # %% ../nbs/02b_images.ipynb #4240490b
 def shrink_image(src:Path, # an image file
@@ -71,3 +72,31 @@ class TileCrop(RandTransform):
         h, w = x.shape[-2:]
         l, t = int(self.pcts[0]*(w - self.size)), int(self.pcts[1]*(h - self.size))
         return x[..., t:t+self.size, l:l+self.size]
+
+# %% ../nbs/02b_images.ipynb #ea1f2b77
+MIN_PER_CLASS, MIN_VALID = 10, 20   # training images of each class; validation images (one mistake is then at most 5 points)
+
+def _per_class(files) -> dict:
+    counts = {}
+    for f in files: counts[f.parent.name] = counts.get(f.parent.name, 0) + 1
+    return counts
+
+def check_classes(path, # one sub-folder of images per class, or `train/` and `valid/` with one sub-folder per class in each
+                  valid_pct:float=0.2, # share kept for validation, for a folder without `valid/`
+                  min_per_class:int|None=None, # training images each class needs; None: `MIN_PER_CLASS`
+                  min_valid:int|None=None # validation images the comparison needs; None: `MIN_VALID`
+                 ) -> dict:
+    "Images per class of `path` (its training images, where it has `train/`), or an `InputError` saying what is missing before anything trains"
+    path, min_per_class, min_valid = Path(path), min_per_class or MIN_PER_CLASS, min_valid or MIN_VALID
+    split = (path/'train').is_dir() and (path/'valid').is_dir()
+    counts = _per_class(sorted_images(path/'train' if split else path))
+    if len(counts) < 2: raise InputError(f"{path}: need images in at least two class folders, found {sorted(counts) or 'none'}.")
+    n = sum(counts.values())
+    if not split: counts = {k: v - round(v*valid_pct) for k, v in counts.items()}   # about what stays for training
+    few = {k: v for k, v in counts.items() if v < min_per_class}
+    if few: raise InputError(f"{path}: each class needs at least {min_per_class} training images; " + ', '.join(f"{k} has {v}" for k, v in few.items()) + '.')
+    n_valid = len(sorted_images(path/'valid')) if split else round(n*valid_pct)
+    if n_valid < min_valid:
+        more = f"put at least {min_valid} in {path/'valid'}" if split else f"give at least {math.ceil(min_valid/valid_pct)} images"
+        raise InputError(f"{path}: {n_valid} validation images, too few to compare two runs (one mistake would be {1/max(n_valid, 1):.0%} of error); {more}.")
+    return counts

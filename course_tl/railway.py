@@ -20,14 +20,13 @@ from .core import (cache_dir, is_done, atomic_folder, SEED, set_seed, seeded_rng
                             DEFAULT_THREADS, content_key, write_json, atomic_path)
 from .callbacks import EpochTimer, EpochPrinter, recorder_table, mixed_precision, use_amp
 from .data import railway_path
-from .images import sorted_images, resized_tiles, load_tiles, MemoryTiles, TileCrop
+from .images import sorted_images, resized_tiles, load_tiles, MemoryTiles, TileCrop, check_classes
 from .models import ARCHS, make_learner, pick_arch, get_arch, usable_arch, weights_available
 
 # %% auto #0
-__all__ = ['RAILWAY_MODES', 'RUNS', 'MIN_PER_CLASS', 'MIN_VALID', 'railway_dls', 'train_run', 'compare_pretrained_scratch',
-           'plot_comparison', 'plot_wrong', 'confusion_matrices', 'plot_confusions', 'data_efficiency',
-           'error_interval', 'noise_margin', 'majority_error', 'plot_data_efficiency', 'transfer_benefits',
-           'check_tiles', 'railway']
+__all__ = ['RAILWAY_MODES', 'RUNS', 'railway_dls', 'train_run', 'compare_pretrained_scratch', 'plot_comparison', 'plot_wrong',
+           'confusion_matrices', 'plot_confusions', 'data_efficiency', 'error_interval', 'noise_margin',
+           'majority_error', 'plot_data_efficiency', 'transfer_benefits', 'railway']
 
 # %% ../nbs/06_railway.ipynb #0efb1d4c
 RAILWAY_MODES = dict(
@@ -311,26 +310,6 @@ def transfer_benefits(df:pd.DataFrame, # from `compare_pretrained_scratch`
                          "so this run does not show that pretrained weights need fewer tiles.")
     return out
 
-# %% ../nbs/06_railway.ipynb #9eb1c971
-MIN_PER_CLASS, MIN_VALID = 10, 20   # images of each class; validation tiles (one mistake is then at most 5 points)
-
-def check_tiles(path, # a folder with one sub-folder of images per class
-                valid_pct:float=0.2, # share of the tiles kept for validation
-                min_per_class:int|None=None, # images each class needs; None: `MIN_PER_CLASS`
-                min_valid:int|None=None # validation tiles the comparison needs; None: `MIN_VALID`
-               ) -> dict:
-    "Images per class of `path`, or an `InputError` saying what is missing before anything trains"
-    min_per_class, min_valid, counts = min_per_class or MIN_PER_CLASS, min_valid or MIN_VALID, {}
-    for f in sorted_images(path): counts[f.parent.name] = counts.get(f.parent.name, 0) + 1
-    if len(counts) < 2: raise InputError(f"{path}: need images in at least two class folders, found {sorted(counts) or 'none'}.")
-    few = {k: v for k, v in counts.items() if v < min_per_class}
-    if few: raise InputError(f"{path}: each class needs at least {min_per_class} images; " + ', '.join(f"{k} has {v}" for k, v in few.items()) + '.')
-    n_valid = round(sum(counts.values()) * valid_pct)
-    if n_valid < min_valid:
-        raise InputError(f"{path}: {sum(counts.values())} images give {n_valid} validation tiles at {valid_pct:.0%}, too few to compare two runs "
-                         f"(one mistake would be {1/max(n_valid, 1):.0%} of error); give at least {math.ceil(min_valid/valid_pct)} images.")
-    return counts
-
 # %% ../nbs/06_railway.ipynb #2f9a3349
 def railway(data:str=None, # a zip or folder with 01_rail/ and 02_no_rail/; default: generated OS-style tiles
             arch:Annotated[str, dict(choices=list(ARCHS))]=None, # the network; default: resnet18 if its ImageNet weights are available, else efficientnet_lite0
@@ -350,7 +329,7 @@ def railway(data:str=None, # a zip or folder with 01_rail/ and 02_no_rail/; defa
     arch = usable_arch(arch, 'resnet18')   # checked before any tile is read or drawn
     epochs, size, bs = epochs or cfg.epochs, size or cfg.size, bs or cfg.bs
     path = railway_path(data)
-    check_tiles(path)   # enough of each class, and enough validation tiles, before anything trains
+    check_classes(path)   # enough of each class, and enough validation tiles, before anything trains
     with num_threads(threads) as n:
         print(f"railway: {path} | {arch} | {cfg.mode} | {epochs} epochs | {size} px | bs {bs} | {device_name()}, {n} threads", flush=True)
         df = compare_pretrained_scratch(path, arch, epochs, lr, seed, size, bs, train_frac=cfg.train_frac, verbose=True, threads=n)

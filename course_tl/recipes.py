@@ -22,6 +22,7 @@ from .core import (cache_dir, is_done, atomic_folder, SEED, set_seed, seeded_rng
     InputError, OfflineError, shipped_result)
 from .callbacks import recorder_table, max_batches
 from .data import dogs_cats_path, prepare_images
+from .images import check_classes
 from .models import ARCHS, make_learner, get_arch, pick_arch, usable_arch, weights_available, imagenet_model
 
 # %% auto #0
@@ -739,6 +740,7 @@ def dogs_cats(recipe:Annotated[str, dict(choices=list(RECIPES)+['all'])]='all', 
     cfg = mode_config(RECIPE_MODES, flag_quick(quick, full))
     recipes, arch = check_recipes(recipe), usable_arch(arch, 'resnet34')   # checked before any photo is read or downloaded
     path = dogs_cats_folder(data, full=not cfg.quick)
+    check_classes(path)   # enough photos of each class, and enough to validate on, before anything trains
     size, bs = size or cfg.size, bs or cfg.bs
     eps = {k: epochs for k in RECIPES} if epochs else cfg.epochs
     print(f"dogs-cats: {path} | body {arch} | {cfg.mode} mode | {size} px | epochs {eps}", flush=True)

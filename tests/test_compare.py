@@ -52,13 +52,13 @@ def test_too_few_tiles_refused_before_training(tiny, tmp_path, refused):
     for c in ('01_rail', '02_no_rail'):
         (tmp_path/'few'/c).mkdir(parents=True)
         for i in range(4): Image.new('RGB', (40, 40), 'white').save(tmp_path/'few'/c/f'{i}.png')
-    refused('railway', '--data', tmp_path/'few', *TINY, '--json', tmp_path/'r.json', contains='at least 10 images')
+    refused('railway', '--data', tmp_path/'few', *TINY, '--json', tmp_path/'r.json', contains='at least 10 training images')
     assert not (tmp_path/'r.json').exists()
 
 
 def test_writes_json_and_plot_deterministically(tiny, tmp_path, capsys, monkeypatch):
     "Two runs of the command on the tiny set (its size checks lowered): JSON (into a new folder) and plot written, the same metrics both times"
-    import course_tl.railway as cc
+    import course_tl.images as cc
     monkeypatch.setattr(cc, 'MIN_PER_CLASS', 1); monkeypatch.setattr(cc, 'MIN_VALID', 1)
     res = []
     for k in range(2):
