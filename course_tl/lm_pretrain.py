@@ -54,20 +54,24 @@ def read_corpus(text=None, # a folder of `.txt` files (recursive), a CSV with a 
     return out
 
 # %% ../nbs/05c_lm_pretrain.ipynb #53d2ace4
-class LMCheckpoint(Callback):
-    "After each epoch, save weights, optimizer, vocabulary and history to `fname` in one atomic write"
-    order = Recorder.order + 2  # after the Recorder and `EpochTimer` have the epoch's numbers
+class LMCheckpoint(SaveModelCallback):
+    "fastai's `SaveModelCallback` every epoch, writing the one file a resumed run needs (weights, optimizer, vocabulary, history) atomically"
+    run_after = EpochTimer   # the epoch's seconds are known when it saves
     def __init__(self, fname:Path, # the checkpoint file
                  meta:dict, # what the model card needs (config, corpus, tokens, ...)
                  history:list|None=None, # rows of earlier epochs (a resumed run)
                  start_epoch:int=0): # epochs already done: skipped epochs are not saved again
-        store_attr(); self.history = list(history or [])
+        super().__init__(fname=Path(fname), every_epoch=True, with_opt=True)
+        store_attr('meta,start_epoch'); self.history = list(history or [])
     def after_epoch(self):
         if self.epoch < self.start_epoch or getattr(self.learn, 'epoch_timer', None) is None: return
         self.history.append(dict(epoch=self.epoch + 1, **epoch_values(self.learn)))
+        super().after_epoch()   # every epoch: `_save`
+    def _save(self, name):   # fastai's `learn.save` writes weights and optimizer only, in place: here one atomic file with the rest
         ck = dict(model=self.learn.model.state_dict(), opt=self.learn.opt.state_dict(), vocab=list(self.dls.vocab),
                   epochs_done=self.epoch + 1, history=self.history, meta=self.meta)
         with atomic_path(self.fname) as tmp: torch.save(ck, tmp)
+        self.last_saved_path = self.fname
 
 # %% ../nbs/05c_lm_pretrain.ipynb #d4cacf8b
 def half_state(model:nn.Module # a language model
