@@ -17,8 +17,8 @@ from .callbacks import EpochTimer, epoch_values, recorder_table, fit_stage, mixe
 from .data import imdb_path, MAX_WORDS, clean_text, clean_texts, read_reviews, sample_train, sample_reviews
 
 # %% auto #0
-__all__ = ['MINILM', 'minilm_path', 'load_minilm', 'minilm_features', 'minilm_head', 'train_head', 'MiniLMClassifier',
-           'minilm_ids', 'pad_samples', 'minilm_dls', 'fine_tune_minilm', 'save_minilm_classifier',
+__all__ = ['MINILM', 'pad_minilm', 'minilm_path', 'load_minilm', 'minilm_features', 'minilm_head', 'train_head',
+           'MiniLMClassifier', 'minilm_ids', 'minilm_dls', 'fine_tune_minilm', 'save_minilm_classifier',
            'load_minilm_classifier', 'minilm_route']
 
 # %% ../nbs/05b_minilm.ipynb #c7ad58ee
@@ -121,12 +121,7 @@ def minilm_ids(tok, # MiniLM's tokenizer (`load_minilm().tokenizer`)
     "Token ids of each review as a tensor, cut to `max_len`"
     return [torch.tensor(i) for i in tok(clean_texts(texts), truncation=True, max_length=max_len)['input_ids']]
 
-def pad_samples(samples:list, # (token ids, ...) tuples
-                pad_id:int=0 # MiniLM's padding token
-               ) -> list:
-    "fastai `before_batch`: pad the token ids (first item of each sample) to the longest of the batch"
-    n = max(len(s[0]) for s in samples)
-    return [(torch.cat([s[0], s[0].new_full((n - len(s[0]),), pad_id)]), *s[1:]) for s in samples]
+pad_minilm = partial(pad_input_chunk, pad_idx=0, pad_first=False)   # fastai's text padding, at the end, with MiniLM's padding token 0
 
 # %% ../nbs/05b_minilm.ipynb #bcca5f31
 def minilm_dls(clf:MiniLMClassifier, # gives the tokenizer and `max_len`
@@ -137,7 +132,7 @@ def minilm_dls(clf:MiniLMClassifier, # gives the tokenizer and `max_len`
     _, y = _labels(df)
     items = list(zip(minilm_ids(clf.body.tokenizer, df.text, clf.max_len), y))
     dl = lambda idx, shuffle: SortedDL([items[i] for i in idx], res=[len(items[i][0]) for i in idx], bs=bs, shuffle=shuffle,
-                                       drop_last=shuffle, before_batch=pad_samples)
+                                       drop_last=shuffle, before_batch=pad_minilm)
     return DataLoaders(dl(np.where(~df.is_valid.values)[0], True), dl(np.where(df.is_valid.values)[0], False), device=default_device())
 
 # %% ../nbs/05b_minilm.ipynb #e7c612f8
