@@ -126,6 +126,31 @@ ones word for word (their text, never their labels).
 {rows}
 """
 
+# %% ../nbs/05c_lm_pretrain.ipynb #b36c351f
+def _resume(ckpt:Path, # the checkpoint file
+            epochs:int|None, # epochs asked for; None: the checkpoint's
+            asked:dict # the other settings given on the command line (None: not given)
+           ) -> tuple:
+    "The checkpoint to continue, with its model configuration and settings, or an error saying why it can't be continued"
+    if not ckpt.is_file(): raise FileNotFoundError(f"--resume: no checkpoint {ckpt}; run without --resume first")
+    ck = torch.load(ckpt, map_location='cpu', weights_only=False)
+    clash = {k: v for k, v in asked.items() if v is not None and v != {**ck['meta']['config'], **ck['meta']['hp']}.get(k)}
+    if clash: raise InputError(f"--resume continues {ckpt} with its own settings; these differ from it: {clash}")
+    cfg, hp = ck['meta']['config'], AttrDict(ck['meta']['hp'], epochs=epochs or ck['meta']['hp']['epochs'])
+    if ck['epochs_done'] >= hp.epochs: raise InputError(f"{ckpt} has done {ck['epochs_done']} of {hp.epochs} epochs: ask for more with --epochs")
+    return ck, cfg, hp
+
+def _write_lm(learn:LMLearner, # the trained language model
+              out:Path, # the folder
+              card:dict # the model card's facts, `size_mb` added here
+             ):
+    "The weights (half precision, `lm.pth`), the vocabulary (`lm_vocab.pkl`) and the model card, each written atomically"
+    with atomic_path(out/'lm.pth') as tmp: torch.save(half_state(learn.model), tmp)
+    with atomic_path(out/'lm_vocab.pkl') as tmp: save_pickle(tmp, list(learn.dls.vocab))
+    card['size_mb'] = (out/'lm.pth').stat().st_size/1e6
+    write_json(out/'model_card.json', card)
+    with atomic_path(out/'MODEL_CARD.md') as tmp: Path(tmp).write_text(_model_card(card))
+
 # %% ../nbs/05c_lm_pretrain.ipynb #04abf42e
 def pretrain_lm(text:str=None, # a folder of .txt files or a CSV with a text column; default: IMDB's unlabelled reviews (unsup/)
                 epochs:int=None, # epochs of fit_one_cycle; default: LAPTOP_PRETRAIN's
@@ -151,14 +176,7 @@ def pretrain_lm(text:str=None, # a folder of .txt files or a CSV with a text col
     out = Path(out).expanduser(); out.mkdir(parents=True, exist_ok=True)
     ckpt = out/'checkpoint.pth'
     ck = None
-    if resume:
-        if not ckpt.is_file(): raise FileNotFoundError(f"--resume: no checkpoint {ckpt}; run without --resume first")
-        ck = torch.load(ckpt, map_location='cpu', weights_only=False)
-        asked = dict(emb_sz=emb_sz, n_hid=n_hid, n_layers=n_layers, max_vocab=max_vocab, bs=bs, lr=lr, max_tokens=max_tokens)
-        clash = {k: v for k, v in asked.items() if v is not None and v != {**ck['meta']['config'], **ck['meta']['hp']}.get(k)}
-        if clash: raise InputError(f"--resume continues {ckpt} with its own settings; these differ from it: {clash}")
-        cfg, hp = ck['meta']['config'], AttrDict(ck['meta']['hp'], epochs=epochs or ck['meta']['hp']['epochs'])
-        if ck['epochs_done'] >= hp.epochs: raise InputError(f"{ckpt} has done {ck['epochs_done']} of {hp.epochs} epochs: ask for more with --epochs")
+    if resume: ck, cfg, hp = _resume(ckpt, epochs, dict(emb_sz=emb_sz, n_hid=n_hid, n_layers=n_layers, max_vocab=max_vocab, bs=bs, lr=lr, max_tokens=max_tokens))
     t0 = time.perf_counter()
     corpus = text if text is not None else ck['meta']['corpus_arg'] if ck else None
     texts = read_corpus(corpus, hp.max_tokens)
@@ -183,20 +201,16 @@ def pretrain_lm(text:str=None, # a folder of .txt files or a CSV with a text col
         with learn.added_cbs([EpochTimer(), cb]):
             learn.fit_one_cycle(hp.epochs, hp.lr, start_epoch=start)
     secs, last = time.perf_counter() - t0, cb.history[-1]
-    state = half_state(learn.model)
-    with atomic_path(out/'lm.pth') as tmp: torch.save(state, tmp)
-    with atomic_path(out/'lm_vocab.pkl') as tmp: save_pickle(tmp, list(dls.vocab))
     trained = sum(h['seconds'] for h in cb.history)
     card = dict(meta, epochs=hp.epochs, epochs_done=cb.history[-1]['epoch'], vocab_size=len(dls.vocab), max_vocab=hp.max_vocab,
                 params=sum(p.numel() for p in learn.model.parameters()), bs=hp.bs, seq_len=hp.seq_len, lr=hp.lr, drop_mult=hp.drop_mult,
                 perplexity=last['perplexity'], accuracy=last['accuracy'], seconds=trained, run_seconds=secs, device=device_name(),
                 precision=('fp16 mixed (to_fp16)' if torch.cuda.is_available() else 'bfloat16 mixed (CPU autocast)') if learn.amp else 'fp32',
-                tokens_per_s=meta['tokens']*len(cb.history)/trained, size_mb=(out/'lm.pth').stat().st_size/1e6,
+                tokens_per_s=meta['tokens']*len(cb.history)/trained,
                 command=command_line('pretrain-lm', text=text, epochs=epochs, max_tokens=max_tokens, out=out, resume=resume, emb_sz=emb_sz,
                                  n_hid=n_hid, n_layers=n_layers, max_vocab=max_vocab, bs=bs, lr=lr, threads=threads, seed=seed if seed != SEED else None,
                                  fp32=fp32),
                 history=cb.history, files=dict(weights='lm.pth', vocab='lm_vocab.pkl'))
-    write_json(out/'model_card.json', card)
-    with atomic_path(out/'MODEL_CARD.md') as tmp: Path(tmp).write_text(_model_card(card))
+    _write_lm(learn, out, card)
     print(f"Saved {out/'lm.pth'} ({card['size_mb']:.1f} MB), {out/'lm_vocab.pkl'} and {out/'MODEL_CARD.md'}: "
           f"held-out perplexity {last['perplexity']:.1f} after {card['epochs_done']} epochs, {secs:.0f} s", flush=True)
