@@ -15,8 +15,8 @@ import torch
 __all__ = ['MODES', 'SEED', 'DEFAULT_THREADS', 'DONE', 'repo_root', 'cache_dir', 'shipped_dir', 'data_roots', 'embedded',
            'shipped_result', 'InputError', 'check_counts', 'command_line', 'mode_name', 'is_quick', 'mode_config',
            'flag_quick', 'device_name', 'mode_banner', 'set_seed', 'seeded_rng', 'num_threads', 'content_key',
-           'atomic_path', 'write_json', 'is_done', 'atomic_folder', 'OfflineError', 'is_online', 'fastai_data_path',
-           'download']
+           'sorted_images', 'atomic_path', 'write_json', 'is_done', 'atomic_folder', 'OfflineError', 'is_online',
+           'fastai_data_path', 'download']
 
 # %% ../nbs/00_core.ipynb #3cd14a6f
 def repo_root() -> Path|None:
@@ -185,6 +185,13 @@ def content_key(*parts, # values the cached result depends on (strings, numbers,
     for f in files:
         st = Path(f).stat(); h.update(f"|{f}|{st.st_size}|{st.st_mtime_ns}".encode())
     return h.hexdigest()[:n]
+
+# %% ../nbs/00_core.ipynb #c3378a5b
+def sorted_images(path # a folder of images, searched recursively
+                 ) -> list:
+    "fastai's `get_image_files`, sorted: the same order on every machine, so a seeded split is the same split and a cache key the same key"
+    from fastai.data.transforms import get_image_files   # imported here: core itself stays light (no fastai at import)
+    return sorted(get_image_files(path))
 
 # %% ../nbs/00_core.ipynb #456c5f0d
 @contextmanager

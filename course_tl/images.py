@@ -10,11 +10,11 @@ import math, random
 from pathlib import Path
 from PIL import Image
 from fastai.vision.all import RandTransform, Transform, TensorImage, PILImage, image2tensor, get_image_files
-from .core import cache_dir, is_done, atomic_folder, content_key, InputError
+from .core import cache_dir, is_done, atomic_folder, content_key, sorted_images, InputError
 
 # %% auto #0
-__all__ = ['MIN_PER_CLASS', 'MIN_VALID', 'shrink_image', 'sorted_images', 'resized_tiles', 'load_tiles', 'MemoryTiles',
-           'TileCrop', 'check_classes']
+__all__ = ['MIN_PER_CLASS', 'MIN_VALID', 'shrink_image', 'resized_tiles', 'load_tiles', 'MemoryTiles', 'TileCrop',
+           'check_classes']
 
 # %% ../nbs/02b_images.ipynb #4240490b
 def shrink_image(src:Path, # an image file
@@ -31,11 +31,6 @@ def shrink_image(src:Path, # an image file
     im.save(dest)
 
 # %% ../nbs/02b_images.ipynb #bcd45365
-def sorted_images(path # a folder of images, searched recursively
-                 ) -> list:
-    "fastai's `get_image_files`, sorted: the same order on every machine, so a seeded split is the same split"
-    return sorted(get_image_files(path))
-
 def resized_tiles(path, # a folder with one sub-folder of images per class
                   size:int=128 # short side of the cached copies
                  ) -> Path:

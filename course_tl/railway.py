@@ -20,7 +20,8 @@ from .core import (cache_dir, is_done, atomic_folder, SEED, set_seed, seeded_rng
                             DEFAULT_THREADS, content_key, write_json, atomic_path)
 from .callbacks import EpochTimer, EpochPrinter, recorder_table, mixed_precision, use_amp
 from .data import railway_path
-from .images import sorted_images, resized_tiles, load_tiles, MemoryTiles, TileCrop, check_classes
+from .core import sorted_images
+from .images import resized_tiles, load_tiles, MemoryTiles, TileCrop, check_classes
 from .models import ARCHS, make_learner, pick_arch, get_arch, usable_arch, weights_available
 
 # %% auto #0

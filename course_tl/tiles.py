@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont, ImageChops
 from fastai.data.transforms import get_image_files
-from .core import cache_dir, write_json, SEED, seeded_rng, InputError
+from .core import cache_dir, write_json, SEED, seeded_rng, sorted_images, InputError
 
 RAIL_CLASSES = ('01_rail', '02_no_rail')  # the lesson's two classes, as the folders of the source notebook, *Transfer learning*, are named
 
@@ -612,11 +612,11 @@ def make_railway_tiles(dest:Path|str, # folder to write `01_rail/` and `02_no_ra
 
 # %% ../nbs/01_tiles.ipynb #09033a11
 def _image_files(path_or_files) -> list:
-    "Image files under a folder (fastai's `get_image_files`, sorted), or the given files"
+    "Image files under a folder (`core.sorted_images`), or the given files"
     if isinstance(path_or_files, (str, Path)):
         p = Path(path_or_files)
         if not p.is_dir(): raise FileNotFoundError(f"{p} is not a folder of tiles.")
-        return sorted(get_image_files(p))
+        return sorted_images(p)
     return [Path(f) for f in path_or_files]
 
 def contact_sheet(path_or_files, # a folder with one sub-folder per class, or a list of image files
