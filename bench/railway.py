@@ -8,7 +8,7 @@
 Seed-style pipeline: `ImageDataLoaders` with `Resize(128)` as item transform on the scan-size (512 px JPEG) generated tiles,
 fastai's default `num_workers` (one per core), a plain `vision_learner` (contiguous fp32). Its file list is sorted (otherwise
 exactly `from_folder`) so that both pipelines split off the same 127 validation tiles.
-Lesson pipeline: `course_tl.railway` — tiles shrunk once into the cache (JPEG draft mode) and decoded once into memory
+Lesson pipeline: `course_tl.railway_compare` — tiles shrunk once into the cache (JPEG draft mode) and decoded once into memory
 (`MemoryTiles`, `TileCrop`: the same crops as `Resize`), `num_workers=0`, channels-last activations, and mixed precision
 where `callbacks.use_amp` says so (a GPU; on a CPU only with AMX bfloat16 units and only for the frozen pretrained run: the scratch
 run is slower in bfloat16 on the CPU, see `--ablation`).
@@ -35,7 +35,7 @@ from course_tl.callbacks import recorder_table
 from course_tl.data import railway_path
 from course_tl.models import pick_arch
 from course_tl.images import resized_tiles, shrink_image
-from course_tl.railway import railway_dls, train_run, RUNS
+from course_tl.railway_compare import railway_dls, train_run, RUNS
 from fastcore.script import call_parse, CliError
 
 

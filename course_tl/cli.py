@@ -19,7 +19,7 @@ __all__ = ['COMMANDS', 'SHARED', 'POSITIVE', 'POSITIVE_REAL', 'OUTPUTS', 'REFUSA
 # %% ../nbs/30_cli.ipynb #281bf069
 COMMANDS = {
     'info':        ('course_tl.cli:info',           'versions, device, mode, cache and offline weights'),
-    'railway':     ('course_tl.railway:railway',    'pretrained vs scratch on railway map tiles (the main job)'),
+    'railway':     ('course_tl.railway_compare:railway',    'pretrained vs scratch on railway map tiles (the main job)'),
     'imdb':        ('course_tl.imdb:imdb',          'IMDB sentiment: ULMFiT or MiniLM transfer'),
     'pretrain-lm': ('course_tl.lm_pretrain:pretrain_lm', "ULMFiT's stage 1 on a laptop: pretrain a small AWD-LSTM language model"),
     'dogs-cats':   ('course_tl.recipes:dogs_cats',  'transfer recipes on dogs vs cats'),

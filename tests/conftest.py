@@ -19,7 +19,7 @@ def fresh(*cmd, timeout=600, env=None):
 
 @pytest.fixture
 def cli():
-    "Run the `course-tl` console script in a fresh process: `cli('railway', '--help')`"
+    "Run the `course-tl` console script in a fresh process: `cli('activations', '--image', IMG)` (one smoke test of the entry point; everything else goes through `cli.main` in process)"
     exe = Path(sys.executable).parent/'course-tl'
     return lambda *args, **kw: fresh(exe, *args, **kw)
 
@@ -30,6 +30,32 @@ def fresh_python():
         r = fresh(sys.executable, '-c', code, env=env, timeout=timeout)
         assert r.returncode == 0, r.stderr[-3000:]
         return r.stdout
+    return run
+
+@pytest.fixture
+def refused(capsys):
+    """`refused(command, *args, contains='...')`: run `course-tl command args` in this process (`cli.main`) and check that it
+    refused them as a user should see it: exit code 1, one line `course-tl command: error: ...` holding `contains` on stderr,
+    no traceback. Returns that line."""
+    from course_tl.cli import main
+    def run(command, *args, contains=''):
+        rc = main([command, *args])
+        err = capsys.readouterr().err
+        lines = err.strip().splitlines()
+        assert rc == 1 and len(lines) == 1 and lines[0].startswith(f'course-tl {command}: error:'), f'exit code {rc}: {err}'
+        assert 'Traceback' not in err and contains in lines[0], err
+        return lines[0]
+    return run
+
+@pytest.fixture
+def help_text(capsys):
+    "`help_text(command)`: what `course-tl command --help` prints, through `cli.main` in this process, whitespace collapsed"
+    from course_tl.cli import main
+    def run(command):
+        with pytest.raises(SystemExit) as e: main([command, '--help'])
+        out = capsys.readouterr().out
+        assert e.value.code == 0 and out.startswith(f'usage: course-tl {command}'), out
+        return ' '.join(out.split())
     return run
 
 SHARED = ROOT.parent/'shared'/'data'

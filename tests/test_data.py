@@ -20,10 +20,9 @@ def user_tiles(tmp_path):
     return src
 
 @pytest.fixture(autouse=True)
-def _cleanup():
-    before = set(cache_dir('generated').iterdir())
-    yield
-    for p in set(cache_dir('generated').iterdir()) - before: shutil.rmtree(p, ignore_errors=True)
+def _private_cache(tmp_path, monkeypatch):
+    "Prepared copies and features go to a private cache (the samples are still found in the checkout's data_cache/): the repo's cache is neither written nor cleaned, so notebooks may run beside these tests"
+    monkeypatch.setenv('COURSE_TL_CACHE', str(tmp_path/'cache'))
 
 def test_embedded_getters():
     assert (imdb_path()/'texts.csv').stat().st_size > 1_000_000

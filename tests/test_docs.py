@@ -61,7 +61,7 @@ def test_docs_links_point_at_pages(site):
     from course_tl._modidx import d as modidx
     s = modidx['settings']
     assert s['doc_host'] + s['doc_baseurl'] + '/' == bd.DOC_URL
-    for sym, (ref, _) in modidx['syms'].get('course_tl.compare', {}).items():
+    for sym, (ref, _) in modidx['syms'].get('course_tl.railway_compare', {}).items():
         page, _, frag = ref.partition('#')
         assert (out/page).is_file(), ref
         if frag and sym.count('.') == 2 and not sym.split('.')[-1].startswith('_'): assert f'id="{frag}"' in (out/page).read_text(), ref
@@ -129,7 +129,7 @@ def test_every_page_in_the_browser(site, browser, tmp_path):
     assert not problems, '\n'.join(problems)
 
 @needs_browser
-@pytest.mark.parametrize('name,page', [('railway_path', 'tiles'), ('compare_pretrained_scratch', 'compare')])
+@pytest.mark.parametrize('name,page', [('railway_path', 'data'), ('compare_pretrained_scratch', 'railway_compare')])
 def test_search_finds_a_helper(site, browser, name, page, tmp_path):
     out, _ = site
     c, open_ = browser

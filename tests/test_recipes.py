@@ -6,13 +6,9 @@ from course_tl.data import dogs_cats_path
 from course_tl.cli import main
 
 @pytest.fixture(autouse=True)
-def _cleanup():
-    "Remove what a test adds to the cache (features, prepared copies)"
-    before = set(cache_dir('generated').iterdir())
-    yield
-    for p in set(cache_dir('generated').iterdir()) - before:
-        if p.is_dir(): shutil.rmtree(p, ignore_errors=True)
-        else: p.unlink(missing_ok=True)
+def _private_cache(tmp_path, monkeypatch):
+    "Prepared copies and features go to a private cache (the samples are still found in the checkout's data_cache/): the repo's cache is neither written nor cleaned, so notebooks may run beside these tests"
+    monkeypatch.setenv('COURSE_TL_CACHE', str(tmp_path/'cache'))
 
 def test_export_loads_in_a_fresh_process(tmp_path, capsys, fresh_python):
     f, j = tmp_path/'models'/'dc.pkl', tmp_path/'out'/'dc.json'   # folders that don't exist yet

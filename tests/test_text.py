@@ -50,7 +50,22 @@ def test_help(help_text):
     assert 'load_learner(FILE).predict' in out and 'load_minilm_classifier(FILE).predict' in out
 
 
-def test_ulmfit_export(fresh_python, tiny_csv, env, tmp_path, capsys):
+@pytest.fixture
+def tiny_laptop_lm(env, tiny_csv, tmp_path):
+    """A tiny stand-in for the shipped laptop language model (`pretrain_lm` on the CSV's 64 reviews, 16-wide embeddings), in the
+    private cache where quick mode looks first: `course-tl imdb --quick` takes the same path (stage 1 loaded, its new embeddings
+    trained frozen, then all of it, then the classifier) in seconds. The shipped model itself is lesson 4's, in CI's quick run."""
+    import contextlib, io
+    from course_tl.lm_pretrain import pretrain_lm
+    corpus = tmp_path/'corpus'; corpus.mkdir()
+    for i, t in enumerate(pd.read_csv(tiny_csv).text): (corpus/f'{i:03d}.txt').write_text(t)
+    with contextlib.redirect_stdout(io.StringIO()):
+        pretrain_lm(corpus, epochs=1, out=tmp_path/'cache'/'laptop_lm', bs=4, emb_sz=16, n_hid=32, n_layers=2)
+    assert course_tl.ulmfit.laptop_lm().path == tmp_path/'cache'/'laptop_lm'
+    return tmp_path/'cache'/'laptop_lm'
+
+
+def test_ulmfit_export(fresh_python, tiny_csv, env, tiny_laptop_lm, tmp_path, capsys):
     "ULMFiT end to end in quick mode through the command; its export loads and predicts in a fresh process (nothing of the training process needed)"
     rc = main(['imdb', '--quick', '--csv', tiny_csv, '--export', tmp_path/'models'/'clas.pkl', '--json', tmp_path/'out'/'r.json'])
     out = capsys.readouterr().out

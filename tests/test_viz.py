@@ -1,4 +1,5 @@
-"""`course-tl activations`, from the outside: its help, a run in a fresh process, and bad input as one line.
+"""`course-tl activations`, from the outside: its help, a run of the console script in a fresh process (the suite's smoke test of
+the `course-tl` entry point), and bad input as one line.
 The helpers of course_tl.viz are tested in nbs/08_viz.ipynb, right below each one."""
 import pytest
 from course_tl.cli import main
@@ -10,13 +11,11 @@ def cat():
     return sorted((dogs_cats_path()/'valid'/'cats').glob('*.jpg'))[0].resolve()
 
 
-def test_help_lists_the_options(cli):
-    r = cli('activations', '--help')
-    assert r.returncode == 0, r.stderr
-    assert r.stdout.startswith('usage: course-tl activations')
-    for opt in ('--image', '--arch', '--layers', '--channels', '--scratch', '--out'): assert opt in r.stdout
-    assert 'efficientnet_lite0' in r.stdout and 'resnet18' in r.stdout   # the arch choices
-    assert 'channels shown per layer' in r.stdout and 'out/activations.png' in r.stdout  # docments and defaults
+def test_help_lists_the_options(help_text):
+    out = help_text('activations')
+    for opt in ('--image', '--arch', '--layers', '--channels', '--scratch', '--out'): assert opt in out
+    assert 'efficientnet_lite0' in out and 'resnet18' in out   # the arch choices
+    assert 'channels shown per layer' in out and 'out/activations.png' in out  # docments and defaults
 
 
 def test_cli_writes_the_sheet(cli, tmp_path, cat):
@@ -29,14 +28,7 @@ def test_cli_writes_the_sheet(cli, tmp_path, cat):
     assert [f.name for f in out.parent.iterdir()] == ['sheet.png']   # no temporary file left
 
 
-def _one_line_error(capsys, args, msg):
-    assert main(['activations', *map(str, args)]) == 1
-    err = capsys.readouterr().err
-    assert err.startswith('course-tl activations: error:') and msg in err, err
-    assert len(err.strip().splitlines()) == 1 and 'Traceback' not in err, err
-
-
-def test_bad_input_is_one_line(tmp_path, cat, capsys):
+def test_bad_input_is_one_line(tmp_path, cat, refused):
     (tmp_path/'bad.jpg').write_text('not an image')
     out = tmp_path/'x.png'
     for args, msg in [([], '--image'),
@@ -44,7 +36,7 @@ def test_bad_input_is_one_line(tmp_path, cat, capsys):
                       (['--image', tmp_path/'bad.jpg'], "Can't read"),
                       (['--image', cat, '--channels', '0'], '--channels must be at least 1'),
                       (['--image', cat, '--layers', 'blocks.1', 'blocks.99'], "Unknown layer 'blocks.99'")]:
-        _one_line_error(capsys, [*args, '--out', out], msg)
+        refused('activations', *args, '--out', out, contains=msg)
     assert not out.exists()
     assert (tmp_path/'bad.jpg').read_text() == 'not an image'
 
@@ -54,8 +46,8 @@ def test_unknown_arch_is_refused_by_the_parser(cat, capsys):
     assert e.value.code == 2 and 'invalid choice' in capsys.readouterr().err
 
 
-def test_offline_without_cached_weights(offline, tmp_path, cat, capsys):
+def test_offline_without_cached_weights(offline, tmp_path, cat, refused):
     from course_tl.models import weights_available
     if weights_available('resnet18'): pytest.skip("ResNet-18's ImageNet weights are cached here")
-    _one_line_error(capsys, ['--image', cat, '--arch', 'resnet18', '--out', tmp_path/'x.png'], '--scratch')
+    refused('activations', '--image', cat, '--arch', 'resnet18', '--out', tmp_path/'x.png', contains='--scratch')
     assert not (tmp_path/'x.png').exists()

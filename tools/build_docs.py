@@ -11,7 +11,7 @@ What it does, in order:
    each notebook: for a library notebook that inserts and executes a `show_doc` cell after each exported helper, so
    its page has the helper's reference, with its tests below it as examples; backticked names become links to them.
    Results are cached in `_proc/docs_cache/` by the notebook's and the library's content;
-3. turns each processed notebook into a page (`06_railway.ipynb` -> `railway.html`, nbdev's naming, which the
+3. turns each processed notebook into a page (`06_railway_compare.ipynb` -> `railway_compare.html`, nbdev's naming, which the
    modules' `Docs:` lines and `_modidx.py` use): links between notebooks and to `https://course-tl.github.io/course_tl/`
    become relative links to pages, lessons get an *Open in Colab* link and a link to their slide deck;
 4. writes a slide deck per lesson into `slides/` (`course_tl.slides.notebook_to_deck`, reveal.js copied beside them);
@@ -39,7 +39,7 @@ BRANCH = 'main'
 # ---------------------------------------------------------------- which notebook is what, and its page
 
 def page_name(nb:Path) -> str:
-    "The page a notebook becomes, as nbdev names it (`nbdev.config.nbpath2html`): `06_railway.ipynb` -> `railway`"
+    "The page a notebook becomes, as nbdev names it (`nbdev.config.nbpath2html`): `06_railway_compare.ipynb` -> `railway_compare`"
     return 'index' if nb.stem == 'index' else re.sub(r'^\d+[a-zA-Z0-9]*_', '', nb.stem.lower())
 
 def kind(nb:Path) -> str:
@@ -247,7 +247,7 @@ def home_page(page:dict, pages:list[tuple[Path, str]]) -> dict:
     return page
 
 def markdown_twin(page:dict) -> str:
-    "A page as Markdown (`railway.html.md`): what the modules' `Docs:` links point at, as Quarto's nbdev sites have"
+    "A page as Markdown (`railway_compare.html.md`): what the modules' `Docs:` links point at, as Quarto's nbdev sites have"
     parts = []
     for c in page['cells']:
         s = _src(c)
