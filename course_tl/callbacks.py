@@ -6,7 +6,7 @@ Docs: https://course-tl.github.io/course_tl/callbacks.html.md"""
 
 # %% ../nbs/00b_callbacks.ipynb #ffde4229
 from __future__ import annotations
-import os, sys, time
+import itertools, os, sys, time
 import torch
 from fastcore.basics import defaults
 from fastai.learner import Callback, Recorder, Learner, CancelTrainException, CancelValidException
@@ -20,7 +20,7 @@ from .core import InputError
 # %% auto #0
 __all__ = ['EpochTimer', 'epoch_values', 'recorder_table', 'EpochPrinter', 'fit_stage', 'CPUBFloat16', 'has_amx', 'use_amp',
            'mixed_precision', 'full_precision', 'LogBar', 'LogMasterBar', 'plain_progress', 'max_batches', 'rehearsal',
-           'MaxBatches']
+           'FirstBatches', 'MaxBatches']
 
 # %% ../nbs/00b_callbacks.ipynb #5c1811af
 class EpochTimer(Callback):
@@ -143,14 +143,23 @@ def rehearsal() -> bool:
     "Is this the full-mode rehearsal (`COURSE_TL_MAX_BATCHES` set), where accuracy figures mean nothing?"
     return max_batches() is not None
 
+class FirstBatches:
+    "The first `n` batches of a `DataLoader` `dl`, which it otherwise stands in for (its length, its attributes)"
+    def __init__(self, dl, n:int): self.dl, self.n = dl, n
+    def __len__(self): return min(self.n, len(self.dl))
+    def __iter__(self): return itertools.islice(iter(self.dl), len(self))
+    def __getattr__(self, k): return getattr(self.dl, k)
+
 class MaxBatches(Callback):
-    "Stop each training and validation pass of `fit` after `n` batches (`get_preds` and `validate` still see every batch)"
-    order = 99  # after every other callback has seen the batch
+    "Each training and validation pass of `fit` reads only its first `n` batches (`get_preds` and `validate` still see every batch)"
+    order = ProgressCallback.order - 1   # before the progress bar and the loop measure the pass
     def __init__(self, n:int|None=None # batches per pass; None: `max_batches()`
                 ): self.n, self.fitting = n or max_batches(), False
     def before_fit(self): self.fitting = False   # `get_preds` and `validate` send before_fit too, but never before_train
-    def before_train(self): self.fitting = True
-    def after_batch(self):
-        if self.fitting and self.n and self.iter + 1 >= self.n: raise CancelTrainException() if self.training else CancelValidException()
+    def before_train(self): self.fitting = True; self._cap()
+    def before_validate(self):
+        if self.fitting: self._cap()
+    def _cap(self):   # a shorter loader, not a cancelled pass: the Recorder keeps the pass's losses and metrics, the schedule its shape
+        if self.n: self.learn.dl = FirstBatches(self.dl, self.n)
 
 if max_batches() and MaxBatches not in defaults.callbacks: defaults.callbacks.append(MaxBatches)
