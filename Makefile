@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # that points at a CPU-only torch wheel, for which no torchvision exists.
 PIP := env -u PIP_FIND_LINKS PIP_CONFIG_FILE=/dev/null $(BIN)/pip
 
-.PHONY: install run test test-notebooks test-pytest export readme docs browser bench lessons clean
+.PHONY: install run test test-notebooks test-pytest export readme docs browser bench lessons rehearse clean
 
 $(BIN)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ export: install
 # Execute the lesson notebooks in place (their committed outputs), one table of seconds per lesson
 lessons: install
 	$(BIN)/python tools/run_lessons.py
+
+# Every lesson in full mode (lesson 4 also in original mode) from a fresh Colab-like environment, on the CPU, capped
+rehearse: install
+	$(BIN)/python tools/rehearse.py
 
 readme: install
 	$(BIN)/python tools/readme.py

@@ -11,6 +11,7 @@ import torch, matplotlib.pyplot as plt
 from matplotlib.patches import FancyBboxPatch
 from matplotlib.ticker import NullFormatter
 from .core import SEED, set_seed
+import course_tl.callbacks   # fastai's progress table for the lesson's Learners (and the rehearsal's batch cap)
 
 # %% auto #0
 __all__ = ['line_points', 'plot_fit', 'plot_loss_surface', 'body_head_diagram', 'smooth_losses', 'plot_smoothed_loss',

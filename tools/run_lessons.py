@@ -36,7 +36,9 @@ def run(nb_path:Path, timeout:int=3600) -> tuple:
     nb = nbformat.read(nb_path, as_version=4)
     t = time.perf_counter()
     try: NotebookClient(nb, timeout=timeout, kernel_name='python3', resources={'metadata': {'path': str(nb_path.parent)}}).execute()
-    except Exception as e: return time.perf_counter() - t, f"failed: {str(e).strip().splitlines()[0][:200] if str(e).strip() else type(e).__name__}"
+    except Exception as e:   # the failing cell and the last lines of its error
+        lines = [l for l in str(e).strip().splitlines() if l.strip()]
+        return time.perf_counter() - t, "failed: " + (" | ".join(lines[:3] + ["..."] + lines[-4:])[:1500] if lines else type(e).__name__)
     for c in nb.cells:   # execution counts and timing metadata only add noise to a diff
         c.metadata.pop('execution', None)
     drop_warnings(nb)
