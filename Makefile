@@ -18,10 +18,12 @@ install: $(BIN)/.installed
 run: install
 	$(BIN)/course-tl railway --full
 
-test: install browser test-notebooks test-pytest
+# Every notebook in quick mode (nbdev's test_nb) and the pytest suite, on two lanes, longest jobs first (tools/run_tests.py)
+test: install browser
+	$(BIN)/python tools/run_tests.py
 
 test-notebooks: install
-	$(BIN)/nbdev-test --n-workers 2 --timing
+	$(BIN)/python tools/run_tests.py --no-pytest
 
 test-pytest: install
 	$(BIN)/pytest -q tests

@@ -7,6 +7,7 @@ Docs: https://course-tl.github.io/course_tl/images.html.md"""
 # %% ../nbs/02b_images.ipynb #2506b78b
 from __future__ import annotations
 import math, random
+from collections import Counter
 from pathlib import Path
 from PIL import Image
 from fastai.vision.all import RandTransform, Transform, TensorImage, PILImage, image2tensor, get_image_files
@@ -71,10 +72,8 @@ class TileCrop(RandTransform):
 # %% ../nbs/02b_images.ipynb #ea1f2b77
 MIN_PER_CLASS, MIN_VALID = 10, 20   # training images of each class; validation images (one mistake is then at most 5 points)
 
-def _per_class(files) -> dict:
-    counts = {}
-    for f in files: counts[f.parent.name] = counts.get(f.parent.name, 0) + 1
-    return counts
+def _per_class(files) -> Counter:
+    return Counter(f.parent.name for f in files)
 
 def check_classes(path, # one sub-folder of images per class, or `train/` and `valid/` with one sub-folder per class in each
                   valid_pct:float=0.2, # share kept for validation, for a folder without `valid/`

@@ -10,7 +10,6 @@ import json, functools, os, re, shutil
 from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont, ImageChops
-from fastai.data.transforms import get_image_files
 from .core import cache_dir, write_json, SEED, seeded_rng, sorted_images, InputError
 
 RAIL_CLASSES = ('01_rail', '02_no_rail')  # the lesson's two classes, as the folders of the source notebook, *Transfer learning*, are named

@@ -92,3 +92,15 @@ def test_lessons_hold_no_console_progress():
            for i, c in enumerate(nbformat.read(nb, as_version=4).cells) if c.cell_type == 'code'
            for o in c.get('outputs', []) if o.get('output_type') == 'stream' and console.search(o.get('text', ''))]
     assert bad == [], f"console progress text in committed outputs (notebook, cell): {bad}; use fastai's HTML bars, or no_bar() with no_logging()"
+
+
+def test_test_runner_takes_every_notebook_once_longest_first():
+    "tools/run_tests.py (`make test`): every notebook and pytest, each once, the fixed longest-first order at the front"
+    import importlib.util
+    spec = importlib.util.spec_from_file_location('run_tests', ROOT/'tools'/'run_tests.py')
+    m = importlib.util.module_from_spec(spec); spec.loader.exec_module(m)
+    names = [j if j == 'pytest' else j.stem for j in m.jobs()]
+    assert names[:len(m.LONGEST_FIRST)] == list(m.LONGEST_FIRST)
+    assert sorted(n for n in names if n != 'pytest') == sorted(p.stem for p in (ROOT/'nbs').glob('*.ipynb'))
+    assert names.count('pytest') == 1 and 'pytest' not in [j if j == 'pytest' else j.stem for j in m.jobs(pytest=False)]
+    assert 'run_tests.py' in (ROOT/'Makefile').read_text()

@@ -12,7 +12,8 @@ What it does, all of it outside the checkout (in `--work`, default /tmp/course_t
    needs (`../shared/colab/pip-freeze.gpu.txt`, its pins as constraints, `+cu128` dropped), built once and reused while
    its inputs are unchanged; before each run it is put back as it was built (course_tl and whatever its install added,
    removed), so that each run measures the install cell from the same start;
-3. stages every download full mode makes: the full IMDB (`../shared/data/imdb.tgz`, extracted where `untar_data` finds it),
+3. stages every download full mode makes: IMDB from `../shared/data/imdb.tgz` where `untar_data` finds it (cut to 300 real
+   reviews per folder, the first 40 words of each: see `IMDB_CUT`; `--gpu-check` stages all of it),
    the dogs-vs-cats photos (`COURSE_TL_DATA=../shared/data`), and STAND-IN weights with random values, of the exact
    architecture, file names and format, for fastai's WikiText-103 AWD-LSTM and torchvision's ImageNet ResNet-18/34
    (the real ones can't be had here). They live in the work folder only and are never shipped;
@@ -183,19 +184,43 @@ def build_wheel(work:Path) -> Path:
 
 
 # ---------------------------------------------------------------------------------------------------- staging
-def stage_imdb(cache:Path, tgz:Path=IMDB_TGZ, log=print) -> Path:
-    "The full IMDB extracted where `core.download(URLs.IMDB)` (fastai's `untar_data`, base `cache/downloads`) finds it"
+IMDB_FOLDERS = ('train/pos', 'train/neg', 'test/pos', 'test/neg', 'unsup')
+# The capped rehearsal's IMDB: the archive's layout and real reviews, the first IMDB_CUT['per_folder'] files of each folder
+# in the archive's order, each cut to its first IMDB_CUT['words'] words. Why: one batch of 128 whole reviews through the
+# full-size AWD-LSTM (about 20 M LSTM weights, some 40 MFLOP per token forwards) is some 20 TFLOP forwards and backwards,
+# minutes per batch on a 2-core CPU, and lesson 4 trains about 20 batches even capped at 2 per pass. The uncapped GPU
+# check (`tools/gpu_check.sh`) stages the whole archive.
+IMDB_CUT = dict(per_folder=300, words=40)
+
+def stage_imdb(cache:Path, tgz:Path=IMDB_TGZ, log=print, cut:dict|None=None) -> Path:
+    "IMDB extracted where `core.download(URLs.IMDB)` (fastai's `untar_data`, base `cache/downloads`) finds it: all of it, or `cut` (see `IMDB_CUT`)"
     dest = cache/'downloads'/'data'/'imdb'
     mark = dest.parent/'.imdb.staged'
-    sig = f"{tgz.stat().st_size} {tgz.stat().st_mtime_ns}"
+    sig = f"{tgz.stat().st_size} {tgz.stat().st_mtime_ns} {json.dumps(cut, sort_keys=True)}"
     if dest.is_dir() and mark.is_file() and mark.read_text() == sig: return dest
-    from course_tl.data import safe_extract
-    shutil.rmtree(dest, ignore_errors=True); shutil.rmtree(dest.parent/'imdb_tok', ignore_errors=True)
+    shutil.rmtree(dest, ignore_errors=True); shutil.rmtree(dest.parent/'imdb_tok', ignore_errors=True); mark.unlink(missing_ok=True)
     t = time.perf_counter()
-    rep = safe_extract(tgz, dest.parent)
-    if not (dest/'train'/'pos').is_dir(): raise RuntimeError(f"{tgz} did not give imdb/train/pos: {rep}")
+    if cut is None:
+        from course_tl.data import safe_extract
+        rep = safe_extract(tgz, dest.parent)
+        if not (dest/'train'/'pos').is_dir(): raise RuntimeError(f"{tgz} did not give imdb/train/pos: {rep}")
+        what = 'the full IMDB'
+    else:
+        import tarfile
+        n = dict.fromkeys(IMDB_FOLDERS, 0)
+        with tarfile.open(tgz) as tf:
+            for m in tf:
+                folder, name = m.name.rpartition('/')[0].removeprefix('imdb/'), m.name.rpartition('/')[2]
+                if not m.isfile() or folder not in n or n[folder] >= cut['per_folder'] or not re.fullmatch(r'[\w.-]+\.txt', name): continue
+                words = tf.extractfile(m).read().decode('utf-8', 'replace').split()[:cut['words']]
+                (dest/folder).mkdir(parents=True, exist_ok=True)
+                (dest/folder/name).write_text(' '.join(words))
+                n[folder] += 1
+                if all(v >= cut['per_folder'] for v in n.values()): break
+        if min(n.values()) == 0: raise RuntimeError(f"{tgz} lacks some of IMDB's folders: {n}")
+        what = f"IMDB cut for the capped rehearsal ({cut['per_folder']} reviews per folder, the first {cut['words']} words of each)"
     mark.write_text(sig)
-    log(f"staged the full IMDB from {tgz} in {time.perf_counter() - t:.0f} s: {dest}")
+    log(f"staged {what} from {tgz} in {time.perf_counter() - t:.0f} s: {dest}")
     return dest
 
 
@@ -271,10 +296,10 @@ if _LOG: socket.socket.connect = _guarded
 '''
 
 
-def stage(work:Path, python:Path, log=print, imdb:Path=IMDB_TGZ, data:Path=SHARED/'data') -> dict:
-    "Stage every full-mode download and the kernel's stand-ins; the environment variables the kernels run with"
-    cache, fastai_home, torch_home = work/'cache', work/'fastai_home', work/'torch_home'
-    stage_imdb(cache, imdb, log=log)
+def stage(work:Path, python:Path, log=print, imdb:Path=IMDB_TGZ, data:Path=SHARED/'data', cut:dict|None=None) -> dict:
+    "Stage every full-mode download (IMDB whole, or `cut`) and the kernel's stand-ins; the environment variables the kernels run with"
+    cache, fastai_home, torch_home = work/('cache' if cut is None else 'cache_cut'), work/'fastai_home', work/'torch_home'
+    stage_imdb(cache, imdb, log=log, cut=cut)
     # the stand-in weights are made by the environment's own fastai and torchvision, in their format
     sh([python, __file__, '_standins', '--fastai-home', fastai_home, '--torch-home', torch_home], timeout=900)
     standin = work/'standin'
@@ -332,8 +357,12 @@ def _run_one(args):
     os.environ['PATH'] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"   # the kernel: this environment's python
     t = time.perf_counter()
     err = None
+    progress = Path(args.out).with_suffix('.progress')   # a line per cell as it finishes: where a long run is now
+    progress.write_text('')
+    def _done(cell, cell_index, execute_reply):
+        with open(progress, 'a') as f: f.write(f"{time.perf_counter() - t:7.0f} s  cell {cell_index}: {cell.source[:70]!r}\n")
     client = NotebookClient(nb, timeout=args.cell_timeout, kernel_name='python3', allow_errors=True, record_timing=True,
-                            resources={'metadata': {'path': str(nb_path.parent)}})
+                            resources={'metadata': {'path': str(nb_path.parent)}}, on_cell_executed=_done)
     try: client.execute()
     except Exception as e: err = f"{type(e).__name__}: {str(e).strip()[:500]}"
     secs = time.perf_counter() - t
@@ -539,8 +568,10 @@ def gpu_check(args) -> int:
         env.setdefault('COURSE_TL_CACHE', str(work/'cache'))
         log(f"online: real downloads into {env['COURSE_TL_CACHE']}")
     else:
-        env = stage(work.parent, Path(sys.executable), log, imdb=Path(args.imdb), data=Path(args.data))   # the rehearsal's staging, shared
-        log("offline: the full IMDB and the dogs-vs-cats photos staged; STAND-IN weights (random) for ResNet-18/34 and WikiText-103")
+        env = stage(work.parent, Path(sys.executable), log, imdb=Path(args.imdb), data=Path(args.data),
+                    cut=IMDB_CUT if cap else None)   # the rehearsal's staging, shared; the whole IMDB when uncapped
+        log(f"offline: {'IMDB (cut, as the rehearsal)' if cap else 'the full IMDB'} and the dogs-vs-cats photos staged; "
+            "STAND-IN weights (random) for ResNet-18/34 and WikiText-103")
     dev = device_name()
     nbs = sorted((ROOT/'nbs').glob('1*_*.ipynb'))
     if args.lessons: nbs = [p for a in args.lessons for p in nbs if p.name.startswith(a)]
@@ -605,7 +636,7 @@ def main(argv=None) -> int:
     restore(venv, base, log)
     wheel = build_wheel(work)
     log(f"wheel {wheel.name} ({wheel.stat().st_size/1e6:.1f} MB)")
-    env = dict(stage(work, venv_python(venv), log), COURSE_TL_REHEARSE_COLAB='1')
+    env = dict(stage(work, venv_python(venv), log, cut=IMDB_CUT), COURSE_TL_REHEARSE_COLAB='1')
     nbs = sorted((ROOT/'nbs').glob('1*_*.ipynb'))
     if args.lessons: nbs = [p for a in args.lessons for p in nbs if p.name.startswith(a)]   # in the order given
     inst = measure_install(ROOT/'nbs'/'10_functions_learn_weights.ipynb', venv, env, wheel, work)
