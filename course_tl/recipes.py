@@ -637,9 +637,14 @@ def show_shifts(img, # path of a photo (or a PIL image)
     return fig
 
 # %% ../nbs/07_recipes.ipynb #255b20a3
+def _rehearsal_files(files:list, bs:int) -> list:
+    "`files`; under the rehearsal's cap (`callbacks.max_batches`) only that many batches of them, spread over the list (both classes)"
+    cap = max_batches()
+    return files if cap is None else files[::max(1, len(files)//(cap*bs))][:cap*bs]
+
 def _accuracy(learn:Learner, files:list, tta:bool=False, n:int=4) -> float:
     "Accuracy of `learn` on image `files` labelled by their folder, optionally with test-time augmentation"
-    dl = learn.dls.test_dl(files, with_labels=True)
+    dl = learn.dls.test_dl(_rehearsal_files(files, learn.dls.bs), with_labels=True)
     with learn.no_bar(), learn.no_logging():
         preds, targs = learn.tta(dl=dl, n=n) if tta else learn.get_preds(dl=dl)
     return float((preds.argmax(1) == targs).float().mean())
