@@ -11,7 +11,7 @@ import nbformat
 from .core import repo_root, InputError
 
 # %% auto #0
-__all__ = ['repo_url', 'colab_cells']
+__all__ = ['repo_url', 'colab_cells', 'lesson_minutes']
 
 # %% ../nbs/21_colab.ipynb #764151a2
 def repo_url() -> str:
@@ -42,7 +42,7 @@ print(mode_banner(MODE, minutes={minutes}))'''
 def colab_cells(nb_file:str, # the lesson's file name in nbs/, e.g. '10_functions_learn_weights.ipynb'
                 title:str, # the lesson's title
                 summary:str, # its one-sentence summary
-                minutes:tuple=(5, 20) # about how long the lesson takes: (quick mode on a 2-core CPU, full mode on a Colab T4)
+                minutes:tuple=(5, 20) # about how long the lesson takes: (quick mode on a 2-core CPU, full mode on a Colab T4[, full mode on a 2-core CPU]), see `core.mode_banner`
                ) -> list:
     "The three cells a lesson notebook opens with: title and Colab badge, the Colab-only install, the editable mode line and banner"
     repo = repo_url()
@@ -52,3 +52,11 @@ def colab_cells(nb_file:str, # the lesson's file name in nbs/, e.g. '10_function
     return [nbformat.v4.new_markdown_cell(f"# {title}\n\n> {summary}\n\n{badge}"),
             nbformat.v4.new_code_cell(_INSTALL.format(repo=repo), metadata={'tags': ['colab-install']}),
             nbformat.v4.new_code_cell(_MODE.format(minutes=tuple(minutes)))]
+
+def lesson_minutes(source:str # the source of a lesson's mode cell (its third cell)
+                  ) -> tuple:
+    "The `minutes` a lesson's mode cell gives `mode_banner`: (quick, full) or (quick, full, full on a CPU)"
+    import re
+    m = re.search(r'minutes=\((\d+), (\d+)(?:, (\d+))?\)', source)
+    if not m: raise InputError("the mode cell has no `minutes=(quick, full)` for mode_banner")
+    return tuple(int(x) for x in m.groups() if x is not None)

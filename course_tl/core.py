@@ -126,16 +126,18 @@ def device_name() -> str:
 
 # %% ../nbs/00_core.ipynb #61920518
 def mode_banner(quick:bool|str|None=None, # as for `mode_name`
-                minutes:tuple|None=None # (quick, full): about how many minutes the lesson takes (a 2-core CPU, a Colab T4 GPU)
+                minutes:tuple|None=None # (quick, full) or (quick, full, full_cpu): about how many minutes the lesson takes in quick mode on a 2-core CPU, in full mode on a Colab T4 GPU and, for a lesson whose full mode is small enough, in full mode on a 2-core CPU
                ) -> str:
     "The note a lesson prints in its first cells: CPU or GPU, the mode and, with `minutes`, what each mode costs"
     m = mode_name(quick)
-    same = bool(minutes) and minutes[0] >= minutes[1]   # a lesson as small in full mode as in quick mode needs no GPU
+    q, f, f_cpu = (*minutes, None)[:3] if minutes else (None, None, None)
+    same = bool(minutes) and q >= f   # a lesson as small in full mode as in quick mode needs no GPU
+    gpu = '' if same else (f': about {f_cpu} min on a 2-core CPU too' if f_cpu else ': use a GPU')
     why = dict(quick='small data and short schedules, for a CPU',
-               full='full-size data, schedules trimmed to fit a class' + ('' if same else ': use a GPU'),
+               full='full-size data, schedules trimmed to fit a class' + gpu,
                original="the source materials' long schedules" + ('' if same else ': a GPU, and far longer'))[m]
-    cost = (f" About {minutes[0]} min in quick mode on a 2-core CPU, about {minutes[1]} min in full mode on a Colab T4 GPU (estimated)."
-            if minutes else '')
+    cost = (f" About {q} min in quick mode on a 2-core CPU, about {f} min in full mode on a Colab T4 GPU (estimated)"
+            + (f" and about {f_cpu} min on a 2-core CPU (measured)" if f_cpu else '') + '.' if minutes else '')
     if same: cost += ' This lesson is the same size in every mode.'
     where = f"GPU ({torch.cuda.get_device_name(0)})" if torch.cuda.is_available() else 'CPU'
     return (f"Running on the {where} — {m.upper()} mode ({why}).{cost} "

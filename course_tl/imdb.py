@@ -56,9 +56,9 @@ def plot_curve(res:dict, # from `measured_curve`
     "Accuracy against the number of labelled training reviews (log scale), one line per route, published figures beside; returns the axis"
     import matplotlib.pyplot as plt
     if ax is None: _, ax = plt.subplots(figsize=(8, 5))
-    for r, m in zip(CURVE_ROUTES, 'osD^'):
+    for r, m, ms in zip(CURVE_ROUTES, 'osD^', (10, 8, 7, 6)):   # hollow markers of different shapes and sizes: two routes that score alike both stay visible
         cs = sorted((c for c in res['cells'] if c['route'] == r), key=lambda c: c['n'])
-        if cs: ax.plot([c['n'] for c in cs], [100*c['accuracy'] for c in cs], marker=m, label=r)
+        if cs: ax.plot([c['n'] for c in cs], [100*c['accuracy'] for c in cs], marker=m, ms=ms, mfc='none', mew=1.5, label=r)
     for (name, v), ls in zip([CURVE_ANCHORS[0], CURVE_ANCHORS[-1]], ('--', ':')):   # the published figures, as the library labels them
         ax.axhline(100*v, color='grey', ls=ls, lw=1)
         ax.text(0.01, 100*v + 0.4, f"{name}: {v:.1%}", fontsize=8, color='grey', transform=ax.get_yaxis_transform())

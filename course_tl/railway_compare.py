@@ -25,9 +25,9 @@ from .images import resized_tiles, load_tiles, MemoryTiles, TileCrop, check_clas
 from .models import ARCHS, make_learner, pick_arch, get_arch, usable_arch, weights_available
 
 # %% auto #0
-__all__ = ['RAILWAY_MODES', 'RUNS', 'railway_dls', 'train_run', 'compare_pretrained_scratch', 'plot_comparison', 'plot_wrong',
-           'confusion_matrices', 'plot_confusions', 'data_efficiency', 'error_interval', 'noise_margin',
-           'majority_error', 'plot_data_efficiency', 'transfer_benefits', 'railway']
+__all__ = ['RAILWAY_MODES', 'RUNS', 'railway_dls', 'majority_error', 'train_run', 'compare_pretrained_scratch', 'plot_comparison',
+           'plot_wrong', 'confusion_matrices', 'plot_confusions', 'data_efficiency', 'error_interval', 'noise_margin',
+           'plot_data_efficiency', 'transfer_benefits', 'railway']
 
 # %% ../nbs/06_railway_compare.ipynb #0efb1d4c
 RAILWAY_MODES = dict(
@@ -66,6 +66,13 @@ def railway_dls(path, # a folder with one sub-folder of images per class (best: 
     if not len(dls.valid_ds): raise InputError(f"{path}: {len(files)} images leave no validation tile at valid_pct={valid_pct}; give more images.")
     if len(dls.train_ds) < bs: dls = dblock.dataloaders(path, bs=len(dls.train_ds), num_workers=num_workers)  # one batch, not none
     return dls
+
+# %% ../nbs/06_railway_compare.ipynb #f0a6874e
+def majority_error(dls:DataLoaders # from `railway_dls`
+                  ) -> tuple:
+    "(class, error) of the yardstick that ignores the input and always answers the commoner class of the validation set"
+    labels = pd.Series([parent_label(f) for f in dls.valid_ds.items]).value_counts()
+    return labels.index[0], float(labels.iloc[1:].sum()/labels.sum())
 
 # %% ../nbs/06_railway_compare.ipynb #ab1b6bec
 def train_run(dls:DataLoaders, # from `railway_dls`
@@ -119,7 +126,7 @@ def compare_pretrained_scratch(data, # a folder of class sub-folders, or DataLoa
     df = pd.concat(frames, ignore_index=True)
     df.attrs = dict(arch=arch, epochs=epochs, lr=lr or defaults.lr, seed=seed, size=None if dls_given else size, bs=dls.bs,
                     train_frac=None if dls_given else train_frac, n_train=len(dls.train_ds), n_valid=len(dls.valid_ds), threads=learn.threads,
-                    amp={r: l.amp for r, l in runs.items()})
+                    amp={r: l.amp for r, l in runs.items()}, yardstick=majority_error(dls)[1])   # yardstick: the error of always answering the commoner class
     return df
 
 # %% ../nbs/06_railway_compare.ipynb #5a46ed71
@@ -229,12 +236,6 @@ def noise_margin(e1:float, # one error rate, 0 to 1
     "Half-width of the 95% interval of the difference `e1 - e2`: two error rates closer than this may differ by chance alone"
     return 1.96*math.sqrt((e1*(1 - e1) + e2*(1 - e2))/n)
 
-def majority_error(dls:DataLoaders # from `railway_dls`
-                  ) -> tuple:
-    "(class, error) of the yardstick that ignores the input and always answers the commoner class of the validation set"
-    labels = pd.Series([parent_label(f) for f in dls.valid_ds.items]).value_counts()
-    return labels.index[0], float(labels.iloc[1:].sum()/labels.sum())
-
 # %% ../nbs/06_railway_compare.ipynb #e47a0c1b
 def plot_data_efficiency(eff:pd.DataFrame, # from `data_efficiency`
                          baseline:tuple|None=None # (class, error) from `majority_error`: drawn as a line with its 95% band
@@ -276,18 +277,21 @@ def _compute(p:pd.DataFrame, s:pd.DataFrame, k:int|None, ks:int) -> str:
 
 def transfer_benefits(df:pd.DataFrame, # from `compare_pretrained_scratch`
                       eff:pd.DataFrame|None=None, # from `data_efficiency`, for the "smaller data" line
-                      baseline:float|None=None # error of always answering the commoner class (`majority_error`): a yardstick for that line
+                      baseline:float|None=None # error of always answering the commoner class (`majority_error`): a yardstick for the accuracy and data lines
                      ) -> list:
     "The benefits of transfer learning as sentences, each worded from the numbers in `df` (and `eff`), with the noise of the validation tiles where `df.attrs` or `eff` give their number"
     p, s = df[df.run == 'pretrained'], df[df.run == 'scratch']
     ep, es, best = p.error_rate.iloc[-1], s.error_rate.iloc[-1], s.error_rate.min()
     n = df.attrs.get('n_valid')  # None for a DataFrame rebuilt from JSON rows: then no noise margin
-    m = noise_margin(ep, es, n) if n else 0
-    diff = (f"{(es - ep)*100:.1f} points fewer errors with pretrained weights" if ep < es else
-            "no better" if ep == es else f"{(ep - es)*100:.1f} points more errors with pretrained weights")
-    noise = (f", {'more' if abs(es - ep) > m else 'less'} than the ±{m*100:.0f}-point noise of {n} validation tiles" if n else '')
-    out = [f"{'Better accuracy' if ep < es - m else 'Accuracy'}: after {_epochs(len(p))} the pretrained network gets {ep:.1%} of the "
-           f"validation tiles wrong, the one trained from scratch {es:.1%}: {diff}{noise}."]
+    # against the stronger rival, as in the data line: a scratch run worse than the yardstick would flatter the pretrained one
+    rival = baseline if baseline is not None and baseline < es else es
+    vs, than = ('', '') if rival == es else (f", worse than always answering the commoner class ({baseline:.1%})", ' than that yardstick')
+    m = noise_margin(ep, rival, n) if n else 0
+    diff = (f"{(rival - ep)*100:.1f} points fewer errors with pretrained weights{than}" if ep < rival else
+            "no better" if ep == rival else f"{(ep - rival)*100:.1f} points more errors with pretrained weights{than}")
+    noise = (f", {'more' if abs(rival - ep) > m else 'less'} than the ±{m*100:.0f}-point noise of {n} validation tiles" if n else '')
+    out = [f"{'Better accuracy' if ep < rival - m else 'Accuracy'}: after {_epochs(len(p))} the pretrained network gets {ep:.1%} of the "
+           f"validation tiles wrong, the one trained from scratch {es:.1%}{vs}: {diff}{noise}."]
     k, ks = _first_epoch(p, best), _first_epoch(s, best)
     out.append(f"{'Faster convergence' if k and k < ks else 'Convergence'}: the scratch run's best error was {best:.1%} "
                f"(epoch {ks} of {len(s)}); " +
@@ -335,7 +339,7 @@ def railway(data:str=None, # a zip or folder with 01_rail/ and 02_no_rail/; defa
         print(f"railway: {path} | {arch} | {cfg.mode} | {epochs} epochs | {size} px | bs {bs} | {device_name()}, {n} threads", flush=True)
         df = compare_pretrained_scratch(path, arch, epochs, lr, seed, size, bs, train_frac=cfg.train_frac, verbose=True, threads=n)
     print(f"\n{df.attrs['n_train']} training / {df.attrs['n_valid']} validation tiles\n" + df.to_string(index=False, float_format='{:.4f}'.format))
-    benefits = transfer_benefits(df)
+    benefits = transfer_benefits(df, baseline=df.attrs['yardstick'])
     print('\n' + '\n'.join(f"- {s}" for s in benefits))
     head = dict(command='course-tl railway', data=str(data or 'generated'), path=str(path), mode=cfg.mode, **df.attrs,
                 device=device_name(), benefits=benefits)

@@ -5,7 +5,7 @@ is the colab notebook's test (nbs/21_colab.ipynb), run once on `colab_cells`' ou
 import re
 from pathlib import Path
 import nbformat, pytest
-from course_tl.colab import colab_cells
+from course_tl.colab import colab_cells, lesson_minutes
 
 ROOT = Path(__file__).resolve().parent.parent
 INTRO = ROOT/'nbs'/'10_functions_learn_weights.ipynb'
@@ -24,9 +24,7 @@ def test_colab_cells_makes_the_contract_cells(lesson):
     path, nb = lesson
     m = re.match(r'# (.+)\n+> (.+)', nb.cells[0].source)
     assert nb.cells[0].cell_type == 'markdown' and m, 'cell 1: a `# ` title line, then a `> summary` line'
-    minutes = re.search(r'minutes=\((\d+), (\d+)\)', nb.cells[2].source)
-    assert minutes, 'cell 3: the mode cell, with the lesson\'s `minutes=(quick, full)`'
-    made = colab_cells(path.name, *m.groups(), minutes=tuple(int(x) for x in minutes.groups()))
+    made = colab_cells(path.name, *m.groups(), minutes=lesson_minutes(nb.cells[2].source))   # cell 3: the mode cell, with the lesson's minutes
     assert [c.source for c in made] == [c.source for c in nb.cells[:3]]
     assert [c.cell_type for c in made] == [c.cell_type for c in nb.cells[:3]]
     assert nb.cells[1].metadata.get('tags') == made[1].metadata.tags == ['colab-install']

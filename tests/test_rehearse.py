@@ -123,3 +123,24 @@ def test_kernel_refuses_the_network(tmp_path):
     out = r.stdout.split('\n')
     assert out[0].startswith('refused 0.0') and 'rehearsal: no network' in out[0] and out[1] == 'local ok'
     assert '10.255.255.1' in log.read_text()
+
+
+def test_stage_imdb_cut_whole_and_restaged(tmp_path):
+    "IMDB staged where fastai looks, complete or absent (core.atomic_folder), redone only when the archive or the cut changes"
+    import tarfile, io
+    tgz = tmp_path/'imdb.tgz'
+    with tarfile.open(tgz, 'w:gz') as tf:
+        for folder in R.IMDB_FOLDERS:
+            for i in range(3):
+                data = f"review {i} of {folder} with some more words".encode()
+                info = tarfile.TarInfo(f"imdb/{folder}/{i}_1.txt"); info.size = len(data); tf.addfile(info, io.BytesIO(data))
+    cache, said = tmp_path/'cache', []
+    dest = R.stage_imdb(cache, tgz, log=said.append, cut=dict(per_folder=2, words=3))
+    assert dest == cache/'downloads'/'data'/'imdb' and (dest/'.done').is_file()
+    assert sorted(p.name for p in (dest/'unsup').iterdir()) == ['0_1.txt', '1_1.txt']
+    assert (dest/'train'/'pos'/'0_1.txt').read_text() == 'review 0 of'
+    assert R.stage_imdb(cache, tgz, log=said.append, cut=dict(per_folder=2, words=3)) == dest and len(said) == 1   # done: kept
+    R.stage_imdb(cache, tgz, log=said.append)   # the whole archive replaces the cut
+    assert len(said) == 2 and len(list((dest/'test'/'neg').iterdir())) == 3
+    assert (dest/'unsup'/'2_1.txt').read_text() == 'review 2 of unsup with some more words'
+    assert not list(dest.parent.glob('.imdb*.tmp'))   # no temporary folder left behind

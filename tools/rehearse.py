@@ -191,35 +191,40 @@ IMDB_FOLDERS = ('train/pos', 'train/neg', 'test/pos', 'test/neg', 'unsup')
 # minutes per batch on a 2-core CPU, and lesson 4 trains about 20 batches even capped at 2 per pass. The uncapped GPU
 # check (`tools/gpu_check.sh`) stages the whole archive.
 IMDB_CUT = dict(per_folder=300, words=40)
+STAGED = 'staged.json'   # inside the staged IMDB folder: which archive and which cut it holds
 
 def stage_imdb(cache:Path, tgz:Path=IMDB_TGZ, log=print, cut:dict|None=None) -> Path:
     "IMDB extracted where `core.download(URLs.IMDB)` (fastai's `untar_data`, base `cache/downloads`) finds it: all of it, or `cut` (see `IMDB_CUT`)"
-    dest = cache/'downloads'/'data'/'imdb'
-    mark = dest.parent/'.imdb.staged'
-    sig = f"{tgz.stat().st_size} {tgz.stat().st_mtime_ns} {json.dumps(cut, sort_keys=True)}"
-    if dest.is_dir() and mark.is_file() and mark.read_text() == sig: return dest
-    shutil.rmtree(dest, ignore_errors=True); shutil.rmtree(dest.parent/'imdb_tok', ignore_errors=True); mark.unlink(missing_ok=True)
+    from course_tl.core import atomic_folder, is_done
+    dest = cache/'downloads'/'data'/'imdb'   # the folder name is fastai's, so what was staged is written inside it (`STAGED`)
+    sig = json.dumps(dict(archive=str(tgz), size=tgz.stat().st_size, mtime_ns=tgz.stat().st_mtime_ns, cut=cut), sort_keys=True)
+    if is_done(dest) and (dest/STAGED).is_file() and (dest/STAGED).read_text() == sig: return dest
+    shutil.rmtree(dest.parent/'imdb_tok', ignore_errors=True)   # fastai's tokens of an earlier staging
+    (dest.parent/'.imdb.staged').unlink(missing_ok=True)        # the completion mark of earlier versions of this script
     t = time.perf_counter()
-    if cut is None:
-        from course_tl.data import safe_extract
-        rep = safe_extract(tgz, dest.parent)
-        if not (dest/'train'/'pos').is_dir(): raise RuntimeError(f"{tgz} did not give imdb/train/pos: {rep}")
-        what = 'the full IMDB'
-    else:
-        import tarfile
-        n = dict.fromkeys(IMDB_FOLDERS, 0)
-        with tarfile.open(tgz) as tf:
-            for m in tf:
-                folder, name = m.name.rpartition('/')[0].removeprefix('imdb/'), m.name.rpartition('/')[2]
-                if not m.isfile() or folder not in n or n[folder] >= cut['per_folder'] or not re.fullmatch(r'[\w.-]+\.txt', name): continue
-                words = tf.extractfile(m).read().decode('utf-8', 'replace').split()[:cut['words']]
-                (dest/folder).mkdir(parents=True, exist_ok=True)
-                (dest/folder/name).write_text(' '.join(words))
-                n[folder] += 1
-                if all(v >= cut['per_folder'] for v in n.values()): break
-        if min(n.values()) == 0: raise RuntimeError(f"{tgz} lacks some of IMDB's folders: {n}")
-        what = f"IMDB cut for the capped rehearsal ({cut['per_folder']} reviews per folder, the first {cut['words']} words of each)"
-    mark.write_text(sig)
+    with atomic_folder(dest) as tmp:   # the project's one cached-folder helper: complete (marked done) or absent
+        if cut is None:
+            from course_tl.data import safe_extract
+            rep = safe_extract(tgz, tmp)
+            if not (tmp/'imdb'/'train'/'pos').is_dir(): raise RuntimeError(f"{tgz} did not give imdb/train/pos: {rep}")
+            for p in (tmp/'imdb').iterdir(): p.rename(tmp/p.name)
+            (tmp/'imdb').rmdir()
+            what = 'the full IMDB'
+        else:
+            import tarfile
+            n = dict.fromkeys(IMDB_FOLDERS, 0)
+            with tarfile.open(tgz) as tf:
+                for m in tf:
+                    folder, name = m.name.rpartition('/')[0].removeprefix('imdb/'), m.name.rpartition('/')[2]
+                    if not m.isfile() or folder not in n or n[folder] >= cut['per_folder'] or not re.fullmatch(r'[\w.-]+\.txt', name): continue
+                    words = tf.extractfile(m).read().decode('utf-8', 'replace').split()[:cut['words']]
+                    (tmp/folder).mkdir(parents=True, exist_ok=True)
+                    (tmp/folder/name).write_text(' '.join(words))
+                    n[folder] += 1
+                    if all(v >= cut['per_folder'] for v in n.values()): break
+            if min(n.values()) == 0: raise RuntimeError(f"{tgz} lacks some of IMDB's folders: {n}")
+            what = f"IMDB cut for the capped rehearsal ({cut['per_folder']} reviews per folder, the first {cut['words']} words of each)"
+        (tmp/STAGED).write_text(sig)
     log(f"staged {what} from {tgz} in {time.perf_counter() - t:.0f} s: {dest}")
     return dest
 

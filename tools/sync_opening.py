@@ -9,7 +9,7 @@ Only the cells' sources change (outputs stay until the lesson is run again); tes
 import re, sys
 from pathlib import Path
 import nbformat
-from course_tl.colab import colab_cells
+from course_tl.colab import colab_cells, lesson_minutes
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -17,7 +17,7 @@ def sync(p:Path) -> bool:
     "Rewrite `p`'s three opening cells from `colab_cells`; True if anything changed"
     nb = nbformat.read(p, as_version=4)
     title, summary = re.match(r'# (.+)\n+> (.+)', nb.cells[0].source).groups()
-    minutes = tuple(int(m) for m in re.search(r'minutes=\((\d+), (\d+)\)', nb.cells[2].source).groups())
+    minutes = lesson_minutes(nb.cells[2].source)
     made = colab_cells(p.name, title, summary, minutes=minutes)
     old = [c.source for c in nb.cells[:3]]
     nb.cells[0].source = made[0].source   # the first cell is exactly title, summary and badge
