@@ -132,15 +132,15 @@ def mode_banner(quick:bool|str|None=None, # as for `mode_name`
     m = mode_name(quick)
     q, f, f_cpu = (*minutes, None)[:3] if minutes else (None, None, None)
     same = bool(minutes) and q >= f   # a lesson as small in full mode as in quick mode needs no GPU
-    gpu = '' if same else (f': about {f_cpu} min on a 2-core CPU too' if f_cpu else ': use a GPU')
     why = dict(quick='small data and short schedules, for a CPU',
-               full='full-size data, schedules trimmed to fit a class' + gpu,
+               full='full-size data, schedules trimmed to fit a class session' + ('' if same or f_cpu else ': use a GPU'),
                original="the source materials' long schedules" + ('' if same else ': a GPU, and far longer'))[m]
     cost = (f" About {q} min in quick mode on a 2-core CPU, about {f} min in full mode on a Colab T4 GPU (estimated)"
-            + (f" and about {f_cpu} min on a 2-core CPU (measured)" if f_cpu else '') + '.' if minutes else '')
+            + (f", about {f_cpu} min in full mode on a 2-core CPU (measured)" if f_cpu else '') + '.' if minutes else '')
+    said = ', set by COURSE_TL_MODE' if quick is None and os.environ.get('COURSE_TL_MODE') else ''   # why a CPU runs full mode, say
     if same: cost += ' This lesson is the same size in every mode.'
     where = f"GPU ({torch.cuda.get_device_name(0)})" if torch.cuda.is_available() else 'CPU'
-    return (f"Running on the {where} — {m.upper()} mode ({why}).{cost} "
+    return (f"Running on the {where} — {m.upper()} mode{said} ({why}).{cost} "
             "Change it with MODE = 'quick', 'full' or 'original' above.")
 
 # %% ../nbs/00_core.ipynb #caca51b4

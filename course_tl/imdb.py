@@ -55,18 +55,19 @@ def plot_curve(res:dict, # from `measured_curve`
               ):
     "Accuracy against the number of labelled training reviews (log scale), one line per route, published figures beside; returns the axis"
     import matplotlib.pyplot as plt
-    if ax is None: _, ax = plt.subplots(figsize=(8, 5))
+    if ax is None: _, ax = plt.subplots(figsize=(9.5, 5))
     for r, m, ms in zip(CURVE_ROUTES, 'osD^', (10, 8, 7, 6)):   # hollow markers of different shapes and sizes: two routes that score alike both stay visible
         cs = sorted((c for c in res['cells'] if c['route'] == r), key=lambda c: c['n'])
         if cs: ax.plot([c['n'] for c in cs], [100*c['accuracy'] for c in cs], marker=m, ms=ms, mfc='none', mew=1.5, label=r)
     for (name, v), ls in zip([CURVE_ANCHORS[0], CURVE_ANCHORS[-1]], ('--', ':')):   # the published figures, as the library labels them
         ax.axhline(100*v, color='grey', ls=ls, lw=1)
         ax.text(0.01, 100*v + 0.4, f"{name}: {v:.1%}", fontsize=8, color='grey', transform=ax.get_yaxis_transform())
-    ax.axhline(50, color='k', lw=0.5); ax.set_xscale('log')
+    ax.axhline(50, color='k', lw=0.5); ax.text(0.99, 50.4, 'a coin toss: 50%', fontsize=8, ha='right', transform=ax.get_yaxis_transform())
+    ax.set_xscale('log')
     ns = sorted({c['n'] for c in res['cells']}); ax.set_xticks(ns, [f'{n:,}' for n in ns]); ax.minorticks_off()
     ax.set_xlabel('labelled training reviews (log scale)'); ax.set_ylabel(f"accuracy on {res['n_test']:,} unseen test reviews (%)")
     ax.set_title('When does transfer pay? IMDB sentiment on a 2-core CPU, one run per point'); ax.set_ylim(45, 100)
-    ax.legend(loc='lower right'); ax.grid(alpha=0.3)
+    ax.legend(loc='upper left', bbox_to_anchor=(1.01, 1), fontsize=9); ax.grid(alpha=0.3)   # beside the axes: no line runs under it
     return ax
 
 # %% ../nbs/05d_imdb.ipynb #aafd320f

@@ -285,10 +285,13 @@ def transfer_benefits(df:pd.DataFrame, # from `compare_pretrained_scratch`
     n = df.attrs.get('n_valid')  # None for a DataFrame rebuilt from JSON rows: then no noise margin
     # against the stronger rival, as in the data line: a scratch run worse than the yardstick would flatter the pretrained one
     rival = baseline if baseline is not None and baseline < es else es
-    vs, than = ('', '') if rival == es else (f", worse than always answering the commoner class ({baseline:.1%})", ' than that yardstick')
+    vs = '' if rival == es else f", worse than always answering the commoner class ({baseline:.1%})"
     m = noise_margin(ep, rival, n) if n else 0
-    diff = (f"{(rival - ep)*100:.1f} points fewer errors with pretrained weights{than}" if ep < rival else
-            "no better" if ep == rival else f"{(ep - rival)*100:.1f} points more errors with pretrained weights{than}")
+    gap = abs(rival - ep)*100
+    diff = ("no better" if ep == rival else
+            f"{gap:.1f} points fewer errors with pretrained weights" if rival == es and ep < rival else
+            f"{gap:.1f} points more errors with pretrained weights" if rival == es else
+            f"{gap:.1f} points {'below' if ep < rival else 'above'} that yardstick")
     noise = (f", {'more' if abs(rival - ep) > m else 'less'} than the ±{m*100:.0f}-point noise of {n} validation tiles" if n else '')
     out = [f"{'Better accuracy' if ep < rival - m else 'Accuracy'}: after {_epochs(len(p))} the pretrained network gets {ep:.1%} of the "
            f"validation tiles wrong, the one trained from scratch {es:.1%}{vs}: {diff}{noise}."]
