@@ -34,7 +34,7 @@ if 'google.colab' in sys.modules:
     print('Installing course_tl (about 150 MB): under a minute ...', flush=True)
     subprocess.run([sys.executable, '-m', 'pip', 'install', '-q', 'course_tl @ git+{repo}'], check=True)'''
 
-_MODE = '''MODE = None   # 'quick' (small, for a CPU), 'full' (full size, for a GPU) or 'original' (the source materials' long schedules); None: COURSE_TL_MODE, else full on a GPU, quick on a CPU
+_MODE = '''MODE = None   # 'quick' (small, for a CPU), 'full' (full size, for a GPU) or 'original' (the source materials' long schedules); None: the environment variable COURSE_TL_MODE, else full on a GPU, quick on a CPU
 from course_tl.core import is_quick, mode_banner
 QUICK = is_quick(MODE)
 print(mode_banner(MODE, minutes={minutes}))'''
